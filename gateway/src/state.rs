@@ -1,0 +1,132 @@
+//! What every handler shares: settings, the token verifier, the upstream channels.
+
+use std::{sync::Arc, time::Duration};
+
+use redis::aio::ConnectionManager;
+use regal_authz::TokenCodec;
+use regal_config::Settings;
+use regal_proto::service_names;
+use sqlx::PgPool;
+use tonic::transport::{Channel, Endpoint};
+
+/// Bound of one health probe of a dependency.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    access_tokens: TokenCodec,
+    upstreams: Vec<Upstream>,
+    redis: ConnectionManager,
+    database: PgPool,
+}
+
+/// A service the gateway forwards to.
+#[derive(Clone)]
+pub struct Upstream {
+    /// Short name: `auth`, `catalog`, `sales`, `audit`.
+    pub name: &'static str,
+    /// The `regal.<name>.v1.` package prefix of its gRPC methods.
+    pub package: &'static str,
+    /// The fully qualified service name, for health checks.
+    pub service_name: &'static str,
+    pub channel: Channel,
+}
+
+impl AppState {
+    pub fn new(settings: Settings) -> anyhow::Result<Self> {
+        let network = &settings.network;
+        let upstream = |name, package, service_name, url: &str| -> anyhow::Result<Upstream> {
+            Ok(Upstream {
+                name,
+                package,
+                service_name,
+                channel: lazy_channel(url)?,
+            })
+        };
+        let upstreams = vec![
+            upstream(
+                "auth",
+                "regal.auth.v1.",
+                service_names::AUTH,
+                &network.auth_url,
+            )?,
+            upstream(
+                "catalog",
+                "regal.catalog.v1.",
+                service_names::CATALOG,
+                &network.catalog_url,
+            )?,
+            upstream(
+                "sales",
+                "regal.sales.v1.",
+                service_names::SALES,
+                &network.sales_url,
+            )?,
+            upstream(
+                "audit",
+                "regal.audit.v1.",
+                service_names::AUDIT,
+                &network.audit_url,
+            )?,
+        ];
+        let redis = regal_db::redis_connection::connect_lazy(&settings.redis)?;
+        // The gateway owns no schema; this small pool only answers the readiness probe.
+        let mut database_settings = settings.database.clone();
+        database_settings.max_connections = 2;
+        database_settings.acquire_timeout = PROBE_TIMEOUT;
+        let database = regal_db::connect_lazy(&database_settings, "regal-gateway")?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                access_tokens: TokenCodec::access(&settings.tokens),
+                settings,
+                upstreams,
+                redis,
+                database,
+            }),
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub fn access_tokens(&self) -> &TokenCodec {
+        &self.inner.access_tokens
+    }
+
+    pub fn upstreams(&self) -> &[Upstream] {
+        &self.inner.upstreams
+    }
+
+    /// The upstream that owns a gRPC path like `/regal.catalog.v1.CatalogService/GetProduct`.
+    pub fn upstream_for_path(&self, path: &str) -> Option<&Upstream> {
+        let method = path.strip_prefix('/')?;
+        self.inner
+            .upstreams
+            .iter()
+            .find(|upstream| method.starts_with(upstream.package))
+    }
+
+    pub fn redis(&self) -> ConnectionManager {
+        self.inner.redis.clone()
+    }
+
+    pub fn database(&self) -> &PgPool {
+        &self.inner.database
+    }
+}
+
+/// An HTTP/2 channel that connects on first use and reconnects by itself.
+fn lazy_channel(url: &str) -> anyhow::Result<Channel> {
+    Ok(Endpoint::from_shared(url.to_owned())?
+        .connect_timeout(Duration::from_secs(1))
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_while_idle(true)
+        .connect_lazy())
+}

@@ -1,0 +1,264 @@
+//! What every Regal POS gRPC service does the same way: bind its port (0 in tests), keep a
+//! lazy database pool, get ready (migrations and the like) with retries, report the truth
+//! on `grpc.health.v1` (SERVING only once ready and while the database answers), serve
+//! reflection and gRPC-web beside its own service, log each call, and stop gracefully.
+
+use std::{future::Future, net::SocketAddr, pin::Pin, time::Duration};
+
+use regal_config::Settings;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+use tonic_health::{ServingStatus, server::HealthReporter};
+
+pub use tokio_util::sync::CancellationToken as Shutdown;
+
+/// How long in-flight calls may run on after a shutdown signal before the server exits.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest pause between attempts to get ready.
+const MAX_READY_BACKOFF: Duration = Duration::from_secs(5);
+
+/// A boxed background task started once the service is ready (e.g. the outbox relay).
+pub type BackgroundTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// Work a service does before it may report SERVING; retried until it succeeds.
+pub type Prepare =
+    Box<dyn Fn() -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>> + Send + Sync>;
+
+/// The bound listener, pool and health reporter of one service, before it serves.
+pub struct ServiceHost {
+    name: &'static str,
+    grpc_service_names: Vec<&'static str>,
+    listener: TcpListener,
+    pool: PgPool,
+    health_check_interval: Duration,
+    database_timeout: Duration,
+}
+
+impl ServiceHost {
+    /// Binds `settings.network.host:port` and builds the lazy pool of `name` (the
+    /// service's schema). `grpc_service_names` are the services it serves (for health and
+    /// reflection).
+    pub async fn bind(
+        settings: &Settings,
+        name: &'static str,
+        port: u16,
+        grpc_service_names: Vec<&'static str>,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(SocketAddr::new(settings.network.host, port)).await?;
+        let pool = regal_db::connect_lazy(&settings.database, &format!("regal-{name}"))?;
+        Ok(Self {
+            name,
+            grpc_service_names,
+            listener,
+            pool,
+            health_check_interval: settings.health_check_interval,
+            database_timeout: settings.database.acquire_timeout,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|address| address.port())
+            .unwrap_or_default()
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves `routes` (the service's own gRPC services, already wrapped in their auth
+    /// interceptors) with health, reflection and gRPC-web, until `shutdown`.
+    ///
+    /// `prepare` runs first and is retried until it succeeds; only then does health turn
+    /// SERVING and do the `background` tasks start. On shutdown health turns NOT_SERVING
+    /// first, the listener stops accepting, in-flight calls get [`DRAIN_TIMEOUT`] to
+    /// finish, and the background tasks are awaited (they watch the same token).
+    pub async fn serve(
+        self,
+        routes: Routes,
+        prepare: Prepare,
+        background: Vec<BackgroundTask>,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        let monitored_names: Vec<&'static str> = std::iter::once("")
+            .chain(self.grpc_service_names.iter().copied())
+            .collect();
+        for name in &monitored_names {
+            health_reporter
+                .set_service_status(name, ServingStatus::NotServing)
+                .await;
+        }
+
+        let reflection_builder = || {
+            let mut builder = tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(regal_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .with_service_name("grpc.health.v1.Health");
+            for name in &self.grpc_service_names {
+                builder = builder.with_service_name(*name);
+            }
+            builder
+        };
+        let reflection_v1 = reflection_builder().build_v1()?;
+        let reflection_v1alpha = reflection_builder().build_v1alpha()?;
+
+        let routes = routes
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha);
+
+        let readiness = tokio::spawn(keep_health_true(
+            self.name,
+            self.pool.clone(),
+            health_reporter.clone(),
+            monitored_names.clone(),
+            prepare,
+            background,
+            self.health_check_interval,
+            self.database_timeout,
+            shutdown.clone(),
+        ));
+
+        tracing::info!(
+            service = self.name,
+            port = self.port(),
+            "grpc service listening"
+        );
+        let incoming = TcpListenerStream::new(self.listener);
+        let drain_signal = shutdown.clone();
+        let server = tonic::transport::Server::builder()
+            .accept_http1(true)
+            .tcp_nodelay(true)
+            .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .layer(regal_telemetry::grpc_trace_layer())
+            .layer(tonic_web::GrpcWebLayer::new())
+            .add_routes(routes)
+            .serve_with_incoming_shutdown(incoming, async move {
+                drain_signal.cancelled().await;
+                for name in &monitored_names {
+                    health_reporter
+                        .set_service_status(name, ServingStatus::NotServing)
+                        .await;
+                }
+            });
+        tokio::pin!(server);
+        let result = tokio::select! {
+            result = &mut server => result.map_err(anyhow::Error::from),
+            () = async { shutdown.cancelled().await; tokio::time::sleep(DRAIN_TIMEOUT).await } => {
+                tracing::warn!(service = self.name, "in-flight calls did not finish in time");
+                Ok(())
+            }
+        };
+        shutdown.cancel();
+        if let Err(error) = readiness.await {
+            tracing::warn!(service = self.name, error = %error, "readiness task ended abnormally");
+        }
+        self.pool.close().await;
+        tracing::info!(service = self.name, "grpc service stopped");
+        result
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn keep_health_true(
+    name: &'static str,
+    pool: PgPool,
+    reporter: HealthReporter,
+    monitored_names: Vec<&'static str>,
+    prepare: Prepare,
+    background: Vec<BackgroundTask>,
+    interval: Duration,
+    database_timeout: Duration,
+    shutdown: CancellationToken,
+) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match prepare().await {
+            Ok(()) => break,
+            Err(error) => {
+                tracing::warn!(service = name, error = %format!("{error:#}"), retry_in_ms = backoff.as_millis() as u64, "service not ready yet");
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            () = shutdown.cancelled() => return,
+        }
+        backoff = (backoff * 2).min(MAX_READY_BACKOFF);
+    }
+    tracing::info!(service = name, "service ready");
+    let tasks: Vec<_> = background.into_iter().map(tokio::spawn).collect();
+
+    let mut last_status = None;
+    loop {
+        let status = if regal_db::ping(&pool, database_timeout).await {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        if !shutdown.is_cancelled() && last_status != Some(status) {
+            if status == ServingStatus::NotServing {
+                tracing::warn!(service = name, "database unreachable: NOT_SERVING");
+            } else if last_status.is_some() {
+                tracing::info!(service = name, "database reachable again: SERVING");
+            }
+            for service_name in &monitored_names {
+                reporter.set_service_status(service_name, status).await;
+            }
+            last_status = Some(status);
+        }
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            () = shutdown.cancelled() => break,
+        }
+    }
+    for task in tasks {
+        if let Err(error) = task.await {
+            tracing::warn!(service = name, error = %error, "background task ended abnormally");
+        }
+    }
+}
+
+/// The usual preparation of a service: its own migrations, then (for producers of audit
+/// events) the outbox tables, both in the service's schema.
+pub fn prepare_schema(
+    pool: PgPool,
+    schema: &'static str,
+    migrator: fn() -> sqlx::migrate::Migrator,
+    outbox: Option<regal_outbox::Outbox>,
+) -> Prepare {
+    Box::new(move || {
+        let pool = pool.clone();
+        let outbox = outbox.clone();
+        Box::pin(async move {
+            regal_db::migrate(&pool, migrator(), schema).await?;
+            if let Some(outbox) = outbox {
+                outbox.migrate(&pool).await?;
+            }
+            Ok(())
+        })
+    })
+}
+
+/// The outbox relay of a service as a background task that stops (after a last flush)
+/// when `shutdown` is cancelled.
+pub fn outbox_relay(
+    settings: &Settings,
+    pool: PgPool,
+    outbox: &regal_outbox::Outbox,
+    shutdown: CancellationToken,
+) -> anyhow::Result<BackgroundTask> {
+    let redis = regal_db::redis_connection::connect_lazy(&settings.redis)?;
+    let relay = regal_outbox::Relay::new(
+        outbox,
+        pool,
+        redis,
+        &settings.redis,
+        settings.outbox.clone(),
+    );
+    Ok(Box::pin(relay.run(shutdown)))
+}

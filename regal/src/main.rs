@@ -1,0 +1,169 @@
+//! `regal`: runs the whole Regal POS suite in one process (`regal serve`, the default), or
+//! any one part alone (`regal serve catalog`), as containers do.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use regal_config::Settings;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(name = "regal", version, about = "Regal POS backend")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve one part, or all of them in one process (each on its own port, talking gRPC).
+    Serve {
+        #[arg(value_enum, default_value_t = Part::All)]
+        part: Part,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Part {
+    All,
+    Auth,
+    Catalog,
+    Sales,
+    Audit,
+    Gateway,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("regal: configuration error: {error}");
+            std::process::exit(2);
+        }
+    };
+    regal_telemetry::init(&settings.telemetry);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command.unwrap_or(Command::Serve { part: Part::All }) {
+        Command::Serve { part } => runtime.block_on(serve(settings, part)),
+    }
+}
+
+async fn serve(settings: Settings, part: Part) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let mut parts = JoinSet::new();
+    let wants = |candidate: Part| part == Part::All || part == candidate;
+
+    if wants(Part::Auth) {
+        let app = regal_auth::Application::build(settings.clone()).await?;
+        parts.spawn(named("auth", app.run_until_stopped(shutdown.clone())));
+    }
+    if wants(Part::Catalog) {
+        let app = regal_catalog::Application::build(settings.clone()).await?;
+        parts.spawn(named("catalog", app.run_until_stopped(shutdown.clone())));
+    }
+    if wants(Part::Sales) {
+        let app = regal_sales::Application::build(settings.clone()).await?;
+        parts.spawn(named("sales", app.run_until_stopped(shutdown.clone())));
+    }
+    if wants(Part::Audit) {
+        let app = regal_audit::Application::build(settings.clone()).await?;
+        parts.spawn(named("audit", app.run_until_stopped(shutdown.clone())));
+    }
+    if wants(Part::Gateway) {
+        let app = regal_gateway::Application::build(settings.clone()).await?;
+        parts.spawn(named("gateway", app.run_until_stopped(shutdown.clone())));
+    }
+    print_banner(&settings, part);
+
+    tokio::select! {
+        () = wait_for_signal() => tracing::info!("shutdown signal received"),
+        Some(result) = parts.join_next() => report_early_exit(result),
+    }
+    shutdown.cancel();
+    let mut failed = false;
+    while let Some(result) = parts.join_next().await {
+        failed |= !matches!(result, Ok(Ok(())));
+        if let Ok(Err(error)) = result {
+            tracing::error!(error = %format!("{error:#}"), "a part failed");
+        }
+    }
+    if failed {
+        anyhow::bail!("a part stopped with an error");
+    }
+    Ok(())
+}
+
+async fn named(
+    name: &'static str,
+    run: impl Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    run.await
+        .map_err(|error| error.context(format!("{name} failed")))
+}
+
+fn report_early_exit(result: Result<anyhow::Result<()>, tokio::task::JoinError>) {
+    match result {
+        Ok(Ok(())) => tracing::warn!("a part stopped on its own; stopping the others"),
+        Ok(Err(error)) => {
+            tracing::error!(error = %format!("{error:#}"), "a part failed; stopping the others")
+        }
+        Err(error) => tracing::error!(error = %error, "a part panicked; stopping the others"),
+    }
+}
+
+async fn wait_for_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+fn print_banner(settings: &Settings, part: Part) {
+    let network = &settings.network;
+    let host = network.host;
+    let mut lines = Vec::new();
+    if part == Part::All || part == Part::Gateway {
+        lines.push(format!(
+            "  REST API      http://{host}:{}/",
+            network.gateway_port
+        ));
+        lines.push(format!(
+            "  API docs      http://{host}:{}/docs",
+            network.gateway_port
+        ));
+        lines.push(format!(
+            "  gRPC/gRPC-web {host}:{} (gateway)",
+            network.gateway_port
+        ));
+    }
+    for (candidate, name, port) in [
+        (Part::Auth, "auth", network.auth_port),
+        (Part::Catalog, "catalog", network.catalog_port),
+        (Part::Sales, "sales", network.sales_port),
+        (Part::Audit, "audit", network.audit_port),
+    ] {
+        if part == Part::All || part == candidate {
+            lines.push(format!("  {name:<13} {host}:{port} (gRPC)"));
+        }
+    }
+    if !settings.is_production() && (part == Part::All || part == Part::Auth) {
+        lines.push(format!(
+            "  default admin {} / (ADMIN_PASSWORD, default admin123)",
+            settings.admin.username
+        ));
+    }
+    println!("Regal POS is starting:\n{}", lines.join("\n"));
+}
