@@ -52,9 +52,11 @@ pub fn app(state: AppState, grpc_router: Router) -> Router {
         .merge(docs::router(ApiDoc::openapi()))
         .fallback(http_error::not_found)
         .method_not_allowed_fallback(http_error::method_not_allowed)
-        .layer(map_response(http_error::json_error_shapes))
         .layer(RequestBodyLimitLayer::new(settings.gateway.max_body_bytes))
+        .layer(map_response(http_error::json_error_shapes))
+        .layer(from_fn(middleware::record_metrics))
         .with_state(state.clone());
+    let grpc_router = grpc_router.layer(from_fn(middleware::record_metrics));
 
     let dispatch = tower::service_fn(move |request: Request<Body>| {
         let rest = rest.clone();
@@ -70,7 +72,6 @@ pub fn app(state: AppState, grpc_router: Router) -> Router {
 
     Router::new()
         .fallback_service(dispatch)
-        .layer(from_fn(middleware::record_metrics))
         .layer(middleware::cors(&settings.gateway.cors_origins))
         .layer(from_fn_with_state(state, middleware::security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())

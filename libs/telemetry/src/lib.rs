@@ -116,15 +116,17 @@ pub fn http_request_span<B>(request: &Request<B>) -> Span {
     )
 }
 
+/// A trace layer whose spans come from a plain function of the request.
+pub type SpanTraceLayer<Classifier, B> =
+    TraceLayer<SharedClassifier<Classifier>, fn(&Request<B>) -> Span>;
+
 /// The per-request trace layer of a gRPC service: one span per call, one line when it ends.
-pub fn grpc_trace_layer<B>()
--> TraceLayer<SharedClassifier<GrpcErrorsAsFailures>, fn(&Request<B>) -> Span> {
+pub fn grpc_trace_layer<B>() -> SpanTraceLayer<GrpcErrorsAsFailures, B> {
     TraceLayer::new_for_grpc().make_span_with(grpc_request_span::<B> as fn(&Request<B>) -> Span)
 }
 
 /// The per-request trace layer of the gateway.
-pub fn http_trace_layer<B>()
--> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, fn(&Request<B>) -> Span> {
+pub fn http_trace_layer<B>() -> SpanTraceLayer<ServerErrorsAsFailures, B> {
     TraceLayer::new_for_http().make_span_with(http_request_span::<B> as fn(&Request<B>) -> Span)
 }
 

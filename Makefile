@@ -1,0 +1,41 @@
+# Regal POS — the two commands a newcomer needs:
+#   make run    set up Postgres and Redis, build, migrate, create the default admin, serve
+#   make test   set up Postgres and Redis, build and run the whole test suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PGHOST ?= 127.0.0.1
+PGPORT ?= 5432
+DATABASE_NAME ?= regal
+export DATABASE_URL ?= postgres://postgres@$(PGHOST):$(PGPORT)/$(DATABASE_NAME)
+export REDIS_URL ?= redis://127.0.0.1:6379/0
+export TEST_DATABASE_URL ?= postgres://postgres@$(PGHOST):$(PGPORT)/postgres
+export TEST_REDIS_URL ?= $(REDIS_URL)
+
+.PHONY: help services build run test lint fmt
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+services: ## make sure Postgres and Redis answer (start or install them when needed)
+	@scripts/ensure-services.sh $(DATABASE_NAME)
+
+build: ## build the regal binary (release)
+	cargo build --release --locked -p regal
+
+run: services build ## run everything in one process: four services and the gateway
+	target/release/regal serve all
+
+test: services ## run every test (unit, integration, end-to-end) against real Postgres and Redis
+	@if cargo nextest --version >/dev/null 2>&1; then \
+		cargo nextest run --workspace --locked --no-fail-fast; \
+	else \
+		cargo test --workspace --locked --no-fail-fast; \
+	fi
+
+lint: ## formatting and clippy, as CI runs them
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+fmt: ## format the code
+	cargo fmt --all

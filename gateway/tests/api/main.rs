@@ -1,0 +1,5 @@
+//! End-to-end tests of the gateway and the services behind it, through real ports.
+
+mod grpc;
+mod health;
+mod http_basics;
