@@ -1,5 +1,7 @@
 //! The auth service of Regal POS: owns the `auth` schema and serves `regal.auth.v1`.
 
+mod admin;
+mod passwords;
 mod rpc;
 mod startup;
 

@@ -9,7 +9,7 @@ use regal_proto::{auth::v1::auth_service_server::AuthServiceServer, service_name
 use regal_server::{ServiceHost, Shutdown};
 use tonic::service::Routes;
 
-use crate::{SCHEMA, rpc::AuthRpc};
+use crate::{SCHEMA, admin, rpc::AuthRpc};
 
 /// The auth service, bound to its port and ready to run.
 pub struct Application {
@@ -45,12 +45,22 @@ impl Application {
             AuthRpc::new(pool.clone()),
             interceptor,
         ));
-        let prepare = regal_server::prepare_schema(
-            pool,
+        let migrate = regal_server::prepare_schema(
+            pool.clone(),
             SCHEMA,
             || sqlx::migrate!("./migrations"),
-            Some(outbox),
+            Some(outbox.clone()),
         );
+        let settings = self.settings.clone();
+        // Migrations first, then the default admin (retried together until both succeed).
+        let prepare: regal_server::Prepare = Box::new(move || {
+            let migrated = migrate();
+            let (pool, settings, outbox) = (pool.clone(), settings.clone(), outbox.clone());
+            Box::pin(async move {
+                migrated.await?;
+                admin::ensure_default_admin(&pool, &settings, &outbox).await
+            })
+        });
         self.host
             .serve(routes, prepare, vec![relay], shutdown)
             .await
