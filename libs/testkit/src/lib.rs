@@ -9,9 +9,11 @@
 
 mod database;
 mod http_client;
+mod redis_process;
 
 pub use database::TestDatabase;
 pub use http_client::{HttpClient, TestResponse};
+pub use redis_process::{RedisProcess, free_port};
 
 use std::{collections::HashMap, time::Duration};
 
