@@ -20,6 +20,12 @@ enum Command {
         #[arg(value_enum, default_value_t = Part::All)]
         part: Part,
     },
+    /// Apply the migrations of one service, or of all (and create the default admin), then
+    /// exit: the migration job of a deployment.
+    Migrate {
+        #[arg(value_enum, default_value_t = Part::All)]
+        part: Part,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -47,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command.unwrap_or(Command::Serve { part: Part::All }) {
         Command::Serve { part } => runtime.block_on(serve(settings, part)),
+        Command::Migrate { part } => runtime.block_on(migrate(settings, part)),
     }
 }
 
@@ -92,6 +99,27 @@ async fn serve(settings: Settings, part: Part) -> anyhow::Result<()> {
     if failed {
         anyhow::bail!("a part stopped with an error");
     }
+    Ok(())
+}
+
+async fn migrate(settings: Settings, part: Part) -> anyhow::Result<()> {
+    let wants = |candidate: Part| part == Part::All || part == candidate;
+    if part == Part::Gateway {
+        anyhow::bail!("the gateway owns no schema: nothing to migrate");
+    }
+    if wants(Part::Auth) {
+        regal_auth::migrate(&settings).await?;
+    }
+    if wants(Part::Catalog) {
+        regal_catalog::migrate(&settings).await?;
+    }
+    if wants(Part::Sales) {
+        regal_sales::migrate(&settings).await?;
+    }
+    if wants(Part::Audit) {
+        regal_audit::migrate(&settings).await?;
+    }
+    tracing::info!("migrations applied");
     Ok(())
 }
 

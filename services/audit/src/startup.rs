@@ -5,7 +5,8 @@ use std::sync::Arc;
 use regal_authz::{AuthInterceptor, TokenCodec};
 use regal_config::Settings;
 use regal_proto::{audit::v1::audit_service_server::AuditServiceServer, service_names};
-use regal_server::{ServiceHost, Shutdown};
+use regal_server::{Prepare, ServiceHost, Shutdown};
+use sqlx::PgPool;
 use tonic::service::Routes;
 
 use crate::{SCHEMA, rpc::AuditRpc};
@@ -41,8 +42,21 @@ impl Application {
             AuditRpc::new(pool.clone()),
             interceptor,
         ));
-        let prepare =
-            regal_server::prepare_schema(pool, SCHEMA, || sqlx::migrate!("./migrations"), None);
+        let prepare = prepare(pool);
         self.host.serve(routes, prepare, Vec::new(), shutdown).await
     }
+}
+
+/// What must be done before the service may serve: its migrations.
+fn prepare(pool: PgPool) -> Prepare {
+    regal_server::prepare_schema(pool, SCHEMA, || sqlx::migrate!("./migrations"), None)
+}
+
+/// Applies the migrations once and returns (`regal migrate audit`, a deployment's
+/// migration job).
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let pool = regal_db::connect_lazy(&settings.database, "regal-audit-migrate")?;
+    let result = prepare(pool.clone())().await;
+    pool.close().await;
+    result
 }

@@ -6,7 +6,8 @@ use regal_authz::{AuthInterceptor, TokenCodec};
 use regal_config::Settings;
 use regal_outbox::Outbox;
 use regal_proto::{auth::v1::auth_service_server::AuthServiceServer, service_names};
-use regal_server::{ServiceHost, Shutdown};
+use regal_server::{Prepare, ServiceHost, Shutdown};
+use sqlx::PgPool;
 use tonic::service::Routes;
 
 use crate::{SCHEMA, admin, rpc::AuthRpc};
@@ -45,24 +46,39 @@ impl Application {
             AuthRpc::new(pool.clone()),
             interceptor,
         ));
-        let migrate = regal_server::prepare_schema(
-            pool.clone(),
-            SCHEMA,
-            || sqlx::migrate!("./migrations"),
-            Some(outbox.clone()),
-        );
-        let settings = self.settings.clone();
-        // Migrations first, then the default admin (retried together until both succeed).
-        let prepare: regal_server::Prepare = Box::new(move || {
-            let migrated = migrate();
-            let (pool, settings, outbox) = (pool.clone(), settings.clone(), outbox.clone());
-            Box::pin(async move {
-                migrated.await?;
-                admin::ensure_default_admin(&pool, &settings, &outbox).await
-            })
-        });
+        let prepare = prepare(&self.settings, pool);
         self.host
             .serve(routes, prepare, vec![relay], shutdown)
             .await
     }
+}
+
+/// What must be done before the service may serve: its migrations and outbox tables, then
+/// the default admin; retried together until both succeed.
+fn prepare(settings: &Settings, pool: PgPool) -> Prepare {
+    let outbox = Outbox::new(SCHEMA);
+    let migrate = regal_server::prepare_schema(
+        pool.clone(),
+        SCHEMA,
+        || sqlx::migrate!("./migrations"),
+        Some(outbox.clone()),
+    );
+    let settings = settings.clone();
+    Box::new(move || {
+        let migrated = migrate();
+        let (pool, settings, outbox) = (pool.clone(), settings.clone(), outbox.clone());
+        Box::pin(async move {
+            migrated.await?;
+            admin::ensure_default_admin(&pool, &settings, &outbox).await
+        })
+    })
+}
+
+/// Applies the migrations and creates the default admin once, then returns (`regal
+/// migrate auth`, a deployment's migration job).
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let pool = regal_db::connect_lazy(&settings.database, "regal-auth-migrate")?;
+    let result = prepare(settings, pool.clone())().await;
+    pool.close().await;
+    result
 }

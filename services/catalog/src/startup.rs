@@ -6,7 +6,8 @@ use regal_authz::{AuthInterceptor, TokenCodec};
 use regal_config::Settings;
 use regal_outbox::Outbox;
 use regal_proto::{catalog::v1::catalog_service_server::CatalogServiceServer, service_names};
-use regal_server::{ServiceHost, Shutdown};
+use regal_server::{Prepare, ServiceHost, Shutdown};
+use sqlx::PgPool;
 use tonic::service::Routes;
 
 use crate::{SCHEMA, rpc::CatalogRpc};
@@ -45,14 +46,28 @@ impl Application {
             CatalogRpc::new(pool.clone()),
             interceptor,
         ));
-        let prepare = regal_server::prepare_schema(
-            pool,
-            SCHEMA,
-            || sqlx::migrate!("./migrations"),
-            Some(outbox),
-        );
+        let prepare = prepare(pool);
         self.host
             .serve(routes, prepare, vec![relay], shutdown)
             .await
     }
+}
+
+/// What must be done before the service may serve: its migrations and its outbox tables.
+fn prepare(pool: PgPool) -> Prepare {
+    regal_server::prepare_schema(
+        pool,
+        SCHEMA,
+        || sqlx::migrate!("./migrations"),
+        Some(Outbox::new(SCHEMA)),
+    )
+}
+
+/// Applies the migrations once and returns (`regal migrate catalog`, a deployment's
+/// migration job).
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let pool = regal_db::connect_lazy(&settings.database, "regal-catalog-migrate")?;
+    let result = prepare(pool.clone())().await;
+    pool.close().await;
+    result
 }

@@ -3,7 +3,7 @@
 mod rpc;
 mod startup;
 
-pub use startup::Application;
+pub use startup::{Application, migrate};
 
 /// The Postgres schema this service owns (and its name on audit events).
 pub const SCHEMA: &str = "sales";
