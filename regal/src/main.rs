@@ -1,5 +1,9 @@
 //! `regal`: runs the whole Regal POS suite in one process (`regal serve`, the default), or
-//! any one part alone (`regal serve catalog`), as containers do.
+//! any one part alone (`regal serve catalog`), as containers do. `regal migrate <part>`
+//! applies a service's migrations and exits; `regal healthcheck <part>` asks a running part
+//! whether it is healthy (the runtime image's health-check command).
+
+mod healthcheck;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use regal_config::Settings;
@@ -26,6 +30,12 @@ enum Command {
         #[arg(value_enum, default_value_t = Part::All)]
         part: Part,
     },
+    /// Ask a running part on this host whether it is healthy, then exit 0 (SERVING, or 200
+    /// from the gateway's `GET /health`) or 1: the health-check command of a container.
+    Healthcheck {
+        #[arg(value_enum, default_value_t = Part::All)]
+        part: Part,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -40,21 +50,62 @@ enum Part {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve { part: Part::All });
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("regal: configuration error: {error}");
-            std::process::exit(2);
+            // A health check answers only healthy (0) or not (1), as container runtimes expect.
+            let code = if matches!(command, Command::Healthcheck { .. }) {
+                1
+            } else {
+                2
+            };
+            std::process::exit(code);
         }
     };
-    regal_telemetry::init(&settings.telemetry);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    match cli.command.unwrap_or(Command::Serve { part: Part::All }) {
-        Command::Serve { part } => runtime.block_on(serve(settings, part)),
-        Command::Migrate { part } => runtime.block_on(migrate(settings, part)),
+    match command {
+        Command::Serve { part } => start(&settings)?.block_on(serve(settings, part)),
+        Command::Migrate { part } => start(&settings)?.block_on(migrate(settings, part)),
+        Command::Healthcheck { part } => {
+            let healthy = healthcheck::run(&settings, &health_targets(&settings, part));
+            std::process::exit(if healthy { 0 } else { 1 });
+        }
     }
+}
+
+/// Logging and the multi-threaded runtime of `serve` and `migrate` (a health check needs
+/// neither: it prints only its verdict).
+fn start(settings: &Settings) -> anyhow::Result<tokio::runtime::Runtime> {
+    regal_telemetry::init(&settings.telemetry);
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// What `regal healthcheck <part>` asks: each selected service over gRPC health on its port,
+/// the gateway over `GET /health`.
+fn health_targets(settings: &Settings, part: Part) -> Vec<healthcheck::Target> {
+    let network = &settings.network;
+    let wants = |candidate: Part| part == Part::All || part == candidate;
+    let services = [
+        (Part::Auth, "auth", network.auth_port),
+        (Part::Catalog, "catalog", network.catalog_port),
+        (Part::Sales, "sales", network.sales_port),
+        (Part::Audit, "audit", network.audit_port),
+    ];
+    let mut targets: Vec<healthcheck::Target> = services
+        .into_iter()
+        .filter(|(candidate, _, _)| wants(*candidate))
+        .map(|(_, name, port)| healthcheck::Target::Grpc { name, port })
+        .collect();
+    if wants(Part::Gateway) {
+        targets.push(healthcheck::Target::Http {
+            name: "gateway",
+            port: network.gateway_port,
+        });
+    }
+    targets
 }
 
 async fn serve(settings: Settings, part: Part) -> anyhow::Result<()> {
