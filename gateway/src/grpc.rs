@@ -15,7 +15,6 @@ use axum::{
     extract::ConnectInfo,
     http::{HeaderValue, Request, Response, header},
 };
-use regal_authz::bearer_token;
 use tokio_util::sync::CancellationToken;
 use tonic::{Status, service::Routes};
 use tonic_health::{
@@ -93,15 +92,10 @@ async fn forward(state: AppState, mut request: Request<Body>) -> Response<Body> 
         )));
     };
 
-    let header = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok());
-    let Some(token) = bearer_token(header) else {
-        return status_response(Status::unauthenticated("Not authenticated"));
-    };
-    if let Err(error) = state.access_tokens().verify_access(token) {
-        return status_response(Status::unauthenticated(error.client_message()));
+    if !regal_authz::is_public_method(request.uri().path())
+        && let Err(status) = state.authenticate(request.headers()).await
+    {
+        return status_response(status);
     }
 
     let client_address = request

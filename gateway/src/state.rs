@@ -3,7 +3,7 @@
 use std::{sync::Arc, time::Duration};
 
 use redis::aio::ConnectionManager;
-use regal_authz::TokenCodec;
+use regal_authz::{Principal, TokenCodec, bearer_token, revocation};
 use regal_config::Settings;
 use regal_proto::service_names;
 use sqlx::PgPool;
@@ -95,10 +95,6 @@ impl AppState {
         &self.inner.settings
     }
 
-    pub fn access_tokens(&self) -> &TokenCodec {
-        &self.inner.access_tokens
-    }
-
     pub fn upstreams(&self) -> &[Upstream] {
         &self.inner.upstreams
     }
@@ -110,6 +106,53 @@ impl AppState {
             .upstreams
             .iter()
             .find(|upstream| method.starts_with(upstream.package))
+    }
+
+    /// The channel to one service (`auth`, `catalog`, `sales`, `audit`).
+    pub fn channel(&self, name: &str) -> Channel {
+        self.inner
+            .upstreams
+            .iter()
+            .find(|upstream| upstream.name == name)
+            .map(|upstream| upstream.channel.clone())
+            .unwrap_or_else(|| panic!("no upstream named {name}"))
+    }
+
+    /// Resolves the caller of a request from its bearer token: signature and claims, then
+    /// the Redis denylist (logged-out tokens, ended sessions). If Redis cannot be reached
+    /// the token is accepted on its signature alone (selling goes on; a revoked token then
+    /// lives until it expires, at most `ACCESS_TOKEN_EXPIRE_MINUTES`).
+    pub async fn authenticate(
+        &self,
+        headers: &http::HeaderMap,
+    ) -> Result<Principal, tonic::Status> {
+        let header = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok());
+        let token = bearer_token(header)
+            .ok_or_else(|| tonic::Status::unauthenticated("Not authenticated"))?;
+        let claims = self
+            .inner
+            .access_tokens
+            .verify_access(token)
+            .map_err(|error| tonic::Status::unauthenticated(error.client_message()))?;
+        let principal = Principal::from_claims(&claims)
+            .map_err(|error| tonic::Status::unauthenticated(error.client_message()))?;
+        let mut redis = self.inner.redis.clone();
+        match revocation::is_revoked(
+            &mut redis,
+            &self.inner.settings.redis.key_prefix,
+            &principal,
+        )
+        .await
+        {
+            Ok(false) => Ok(principal),
+            Ok(true) => Err(tonic::Status::unauthenticated("Token has been revoked")),
+            Err(error) => {
+                tracing::warn!(error = %error, "token denylist unavailable; token accepted on its signature");
+                Ok(principal)
+            }
+        }
     }
 
     pub fn redis(&self) -> ConnectionManager {

@@ -1,14 +1,17 @@
 //! The REST routes of the gateway and the assembly of the whole front door.
 
+mod auth;
 mod docs;
+mod extract;
 mod health;
+mod users;
 
 use axum::{
     Router,
     body::Body,
     extract::Request,
     middleware::{from_fn, from_fn_with_state, map_response},
-    routing::get,
+    routing::{get, post},
 };
 use tower::ServiceExt;
 use tower_http::{
@@ -33,11 +36,44 @@ use crate::{grpc, http_error, middleware, state::AppState};
         health::health_db,
         health::health_ready,
         health::metrics,
+        auth::login,
+        auth::refresh,
+        auth::logout,
+        auth::me,
+        users::list,
+        users::create,
+        users::get,
+        users::update,
+        users::delete,
     ),
     components(schemas(health::Message, health::GatewayHealth, health::DependencyReport)),
-    tags((name = "health", description = "Liveness, readiness and metrics"))
+    modifiers(&BearerSecurity),
+    tags(
+        (name = "health", description = "Liveness, readiness and metrics"),
+        (name = "auth", description = "Sign in, refresh, sign out"),
+        (name = "users", description = "User management (admin)"),
+    )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme the authenticated paths refer to.
+struct BearerSecurity;
+
+impl utoipa::Modify for BearerSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The whole gateway: REST for everything that is not gRPC, gRPC and gRPC-web otherwise;
 /// request ids, tracing, security headers, CORS and metrics around both.
@@ -49,6 +85,15 @@ pub fn app(state: AppState, grpc_router: Router) -> Router {
         .route("/health/db", get(health::health_db))
         .route("/health/ready", get(health::health_ready))
         .route("/metrics", get(health::metrics))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/me", get(auth::me))
+        .route("/users", get(users::list).post(users::create))
+        .route(
+            "/users/{id}",
+            get(users::get).put(users::update).delete(users::delete),
+        )
         .merge(docs::router(ApiDoc::openapi()))
         .fallback(http_error::not_found)
         .method_not_allowed_fallback(http_error::method_not_allowed)

@@ -8,6 +8,7 @@
 //!   extensions so that handlers never parse tokens themselves.
 
 mod permissions;
+pub mod revocation;
 mod tokens;
 
 pub use permissions::{Action, Permission, Resource, Role};
@@ -28,6 +29,8 @@ pub struct Principal {
     pub token_id: String,
     /// The access token's expiry (seconds since the epoch).
     pub expires_at: i64,
+    /// The session (refresh-token family) the token belongs to, if any.
+    pub session_id: Option<Uuid>,
 }
 
 impl Principal {
@@ -38,6 +41,10 @@ impl Principal {
             role: claims.role,
             token_id: claims.jti.clone(),
             expires_at: claims.exp,
+            session_id: match &claims.sid {
+                Some(sid) => Some(Uuid::parse_str(sid).map_err(|_| TokenError::Invalid)?),
+                None => None,
+            },
         })
     }
 
@@ -61,7 +68,24 @@ pub fn principal<T>(request: &Request<T>) -> Result<&Principal, Status> {
         .ok_or_else(|| Status::unauthenticated("Not authenticated"))
 }
 
+/// gRPC methods that may be called without a token (signing in needs no token).
+pub const PUBLIC_METHODS: [&str; 2] = [
+    "/regal.auth.v1.AuthService/Login",
+    "/regal.auth.v1.AuthService/Refresh",
+];
+
+/// The `/package.Service/Method` path of a gRPC call, put into the request extensions by
+/// the server (interceptors do not see the URI).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodPath(pub String);
+
+/// Whether `path` may be called without a token.
+pub fn is_public_method(path: &str) -> bool {
+    PUBLIC_METHODS.contains(&path)
+}
+
 /// Verifies the bearer access token of every call and attaches the [`Principal`].
+/// [`PUBLIC_METHODS`] pass without a token.
 #[derive(Clone)]
 pub struct AuthInterceptor {
     codec: Arc<TokenCodec>,
@@ -75,6 +99,13 @@ impl AuthInterceptor {
 
 impl Interceptor for AuthInterceptor {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let public = request
+            .extensions()
+            .get::<MethodPath>()
+            .is_some_and(|MethodPath(path)| is_public_method(path));
+        if public {
+            return Ok(request);
+        }
         let header = request
             .metadata()
             .get("authorization")

@@ -19,6 +19,9 @@ pub struct AccessClaims {
     pub username: String,
     pub role: Role,
     pub jti: String,
+    /// The session (refresh-token family) this token belongs to, when it came from a login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     pub iat: i64,
     pub exp: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,12 +101,24 @@ impl TokenCodec {
         &self.audience
     }
 
-    /// Issues an access token for a user; returns it with its claims.
+    /// Issues an access token for a user outside any session (tools, tests); returns it
+    /// with its claims.
     pub fn issue_access(
         &self,
         user_id: Uuid,
         username: &str,
         role: Role,
+    ) -> Result<(String, AccessClaims), TokenError> {
+        self.issue_access_for_session(user_id, username, role, None)
+    }
+
+    /// Issues an access token tied to a session (refresh-token family).
+    pub fn issue_access_for_session(
+        &self,
+        user_id: Uuid,
+        username: &str,
+        role: Role,
+        session_id: Option<Uuid>,
     ) -> Result<(String, AccessClaims), TokenError> {
         let now = chrono::Utc::now().timestamp();
         let claims = AccessClaims {
@@ -111,6 +126,7 @@ impl TokenCodec {
             username: username.to_owned(),
             role,
             jti: Uuid::new_v4().to_string(),
+            sid: session_id.map(|id| id.to_string()),
             iat: now,
             exp: now + self.ttl.as_secs() as i64,
             nbf: None,

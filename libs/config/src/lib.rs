@@ -82,6 +82,7 @@ pub struct Settings {
     pub gateway: GatewaySettings,
     pub telemetry: TelemetrySettings,
     pub outbox: OutboxSettings,
+    pub login: LoginSettings,
     /// How often each service checks its database for its gRPC health status.
     pub health_check_interval: Duration,
 }
@@ -187,6 +188,17 @@ pub struct OutboxSettings {
     pub batch_size: i64,
     /// `OUTBOX_RETENTION_HOURS`: how long published events stay available for re-fetching.
     pub retention: Duration,
+}
+
+/// Login rate limits: failed attempts counted per username and per client address.
+#[derive(Debug, Clone)]
+pub struct LoginSettings {
+    /// `LOGIN_MAX_FAILURES_PER_USERNAME` (5)
+    pub max_failures_per_username: u32,
+    /// `LOGIN_MAX_FAILURES_PER_ADDRESS` (50)
+    pub max_failures_per_address: u32,
+    /// `LOGIN_FAILURE_WINDOW_MINUTES` (15)
+    pub failure_window: Duration,
 }
 
 impl Settings {
@@ -374,6 +386,16 @@ impl Settings {
                 batch_size: source.parse_or("OUTBOX_BATCH_SIZE", 500)?,
                 retention: Duration::from_secs(
                     source.parse_or::<u64>("OUTBOX_RETENTION_HOURS", 24 * 7)? * 3600,
+                ),
+            },
+            login: LoginSettings {
+                max_failures_per_username: source.parse_or("LOGIN_MAX_FAILURES_PER_USERNAME", 5)?,
+                max_failures_per_address: source.parse_or("LOGIN_MAX_FAILURES_PER_ADDRESS", 50)?,
+                failure_window: Duration::from_secs(
+                    source
+                        .parse_or::<u64>("LOGIN_FAILURE_WINDOW_MINUTES", 15)?
+                        .max(1)
+                        * 60,
                 ),
             },
             health_check_interval: source.millis_or("HEALTH_CHECK_INTERVAL_MS", 2_000)?,

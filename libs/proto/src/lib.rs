@@ -50,3 +50,44 @@ pub mod service_names {
     pub const AUDIT: &str = "regal.audit.v1.AuditService";
     pub const OUTBOX: &str = "regal.outbox.v1.OutboxService";
 }
+
+/// Conversions between `google.protobuf.Timestamp` and chrono.
+pub mod time {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use prost_types::Timestamp;
+
+    pub fn to_timestamp(time: DateTime<Utc>) -> Timestamp {
+        Timestamp {
+            seconds: time.timestamp(),
+            nanos: time.timestamp_subsec_nanos() as i32,
+        }
+    }
+
+    pub fn from_timestamp(timestamp: &Timestamp) -> Option<DateTime<Utc>> {
+        DateTime::from_timestamp(timestamp.seconds, timestamp.nanos.max(0) as u32)
+    }
+
+    /// RFC 3339 in UTC with microseconds, as the REST contract returns times.
+    pub fn to_rfc3339(timestamp: Option<&Timestamp>) -> Option<String> {
+        timestamp
+            .and_then(from_timestamp)
+            .map(|time| time.to_rfc3339_opts(SecondsFormat::Micros, true))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_time_survives_the_round_trip_to_the_microsecond() {
+            let time = DateTime::parse_from_rfc3339("2026-11-24T10:15:30.123456Z")
+                .unwrap()
+                .with_timezone(&Utc);
+            assert_eq!(from_timestamp(&to_timestamp(time)), Some(time));
+            assert_eq!(
+                to_rfc3339(Some(&to_timestamp(time))).as_deref(),
+                Some("2026-11-24T10:15:30.123456Z")
+            );
+        }
+    }
+}

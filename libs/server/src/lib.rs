@@ -136,6 +136,7 @@ impl ServiceHost {
             .tcp_nodelay(true)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .layer(regal_telemetry::grpc_trace_layer())
+            .layer(tower::util::MapRequestLayer::new(record_method_path))
             .layer(tonic_web::GrpcWebLayer::new())
             .add_routes(routes)
             .serve_with_incoming_shutdown(incoming, async move {
@@ -162,6 +163,14 @@ impl ServiceHost {
         tracing::info!(service = self.name, "grpc service stopped");
         result
     }
+}
+
+/// Puts the call's method path into the extensions, where the auth interceptor looks for
+/// public methods.
+fn record_method_path<B>(mut request: http::Request<B>) -> http::Request<B> {
+    let path = regal_authz::MethodPath(request.uri().path().to_owned());
+    request.extensions_mut().insert(path);
+    request
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -261,4 +270,75 @@ pub fn outbox_relay(
         settings.outbox.clone(),
     );
     Ok(Box::pin(relay.run(shutdown)))
+}
+
+/// The address of the client a call is made for: the gateway's `x-forwarded-for` (the peer
+/// it saw), else the direct peer.
+pub fn client_address<T>(request: &tonic::Request<T>) -> Option<String> {
+    request
+        .metadata()
+        .get("x-forwarded-for")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(',').next())
+        .map(|address| address.trim().to_owned())
+        .filter(|address| !address.is_empty())
+        .or_else(|| {
+            request
+                .remote_addr()
+                .map(|address| address.ip().to_string())
+        })
+}
+
+/// Who did it, in which request: the audit context of a call.
+pub fn event_context<T>(
+    request: &tonic::Request<T>,
+    principal: Option<&regal_authz::Principal>,
+) -> regal_outbox::EventContext {
+    let metadata_text = |name: &str| {
+        request
+            .metadata()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    regal_outbox::EventContext {
+        actor_id: principal.map(|principal| principal.user_id),
+        actor_role: principal.map(|principal| principal.role.as_str().to_owned()),
+        request_id: metadata_text("x-request-id"),
+        client_addr: client_address(request),
+        trace_context: metadata_text("traceparent"),
+    }
+}
+
+/// Offset and limit of a list call: negative values are invalid, a zero limit means
+/// `DEFAULT_PAGE_SIZE`, and no limit exceeds `MAX_PAGE_SIZE`.
+pub fn page_bounds(
+    page: Option<&regal_proto::common::v1::PageRequest>,
+    pagination: &regal_config::PaginationSettings,
+) -> Result<(i64, i64), regal_errors::ServiceError> {
+    let (skip, limit) = page.map(|page| (page.skip, page.limit)).unwrap_or((0, 0));
+    let mut violations = Vec::new();
+    if skip < 0 {
+        violations.push(regal_errors::FieldViolation::new(
+            "query.skip",
+            "greater_than_equal",
+            "Input should be greater than or equal to 0",
+        ));
+    }
+    if limit < 0 {
+        violations.push(regal_errors::FieldViolation::new(
+            "query.limit",
+            "greater_than_equal",
+            "Input should be greater than or equal to 0",
+        ));
+    }
+    if !violations.is_empty() {
+        return Err(regal_errors::ServiceError::Validation(violations));
+    }
+    let limit = if limit == 0 {
+        pagination.default_page_size
+    } else {
+        limit.min(pagination.max_page_size)
+    };
+    Ok((skip, limit))
 }

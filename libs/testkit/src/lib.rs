@@ -7,10 +7,12 @@
 //! and `TEST_REDIS_URL` (default `redis://127.0.0.1:6379`). Each suite uses its own Redis
 //! key prefix and audit stream name, so tests run in parallel without seeing each other.
 
+mod api;
 mod database;
 mod http_client;
 mod redis_process;
 
+pub use api::{ADMIN_PASSWORD, ADMIN_USERNAME, Session, TestUser};
 pub use database::TestDatabase;
 pub use http_client::{HttpClient, TestResponse};
 pub use redis_process::{RedisProcess, free_port};

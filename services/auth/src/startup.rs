@@ -10,7 +10,7 @@ use regal_server::{Prepare, ServiceHost, Shutdown};
 use sqlx::PgPool;
 use tonic::service::Routes;
 
-use crate::{SCHEMA, admin, rpc::AuthRpc};
+use crate::{SCHEMA, accounts::Accounts, admin, rpc::AuthRpc};
 
 /// The auth service, bound to its port and ready to run.
 pub struct Application {
@@ -42,8 +42,10 @@ impl Application {
         let relay =
             regal_server::outbox_relay(&self.settings, pool.clone(), &outbox, shutdown.clone())?;
         let interceptor = AuthInterceptor::new(Arc::new(TokenCodec::access(&self.settings.tokens)));
+        let redis = regal_db::redis_connection::connect_lazy(&self.settings.redis)?;
+        let accounts = Accounts::new(&self.settings, pool.clone(), outbox.clone(), redis);
         let routes = Routes::new(AuthServiceServer::with_interceptor(
-            AuthRpc::new(pool.clone()),
+            AuthRpc::new(accounts, self.settings.pagination),
             interceptor,
         ));
         let prepare = prepare(&self.settings, pool);
