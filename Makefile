@@ -39,3 +39,7 @@ lint: ## formatting and clippy, as CI runs them
 
 fmt: ## format the code
 	cargo fmt --all
+
+.PHONY: deploy-check
+deploy-check: ## lint the Dockerfile, validate compose and every kustomize render, cross-check them with the code
+	scripts/deploy-check.sh
