@@ -52,6 +52,15 @@ pub enum ServiceError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A conflict with the current state that the caller can act on, named in a
+    /// `google.rpc.ErrorInfo` (`reason` and `metadata`, e.g. a product short of stock
+    /// with the available quantity): FAILED_PRECONDITION, HTTP 409.
+    #[error("{message}")]
+    Precondition {
+        message: String,
+        reason: String,
+        metadata: std::collections::HashMap<String, String>,
+    },
     #[error("{message}")]
     RateLimited {
         message: String,
@@ -124,6 +133,15 @@ impl From<ServiceError> for Status {
             ServiceError::PermissionDenied(message) => Status::permission_denied(message),
             ServiceError::NotFound(message) => Status::not_found(message),
             ServiceError::Conflict(message) => Status::already_exists(message),
+            ServiceError::Precondition {
+                message,
+                reason,
+                metadata,
+            } => Status::with_error_details(
+                Code::FailedPrecondition,
+                message,
+                ErrorDetails::with_error_info(reason, "regal.pos", metadata),
+            ),
             ServiceError::RateLimited {
                 message,
                 retry_after,
@@ -301,6 +319,22 @@ mod tests {
         for (error, expected) in cases {
             assert_eq!(round_trip(error).status, expected);
         }
+    }
+
+    #[test]
+    fn a_precondition_names_what_conflicts_and_is_409() {
+        let status = Status::from(ServiceError::Precondition {
+            message: "Not enough stock".into(),
+            reason: "INSUFFICIENT_STOCK".into(),
+            metadata: [("available".to_owned(), "3".to_owned())].into(),
+        });
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        let info = status.get_details_error_info().expect("error info");
+        assert_eq!(info.reason, "INSUFFICIENT_STOCK");
+        assert_eq!(info.metadata["available"], "3");
+        let rest = RestError::from_status(&status);
+        assert_eq!(rest.status, StatusCode::CONFLICT);
+        assert_eq!(rest.body, json!({"detail": "Not enough stock"}));
     }
 
     #[test]

@@ -91,3 +91,83 @@ pub mod time {
         }
     }
 }
+
+/// Conversions between `google.protobuf.Struct` (free-form objects on the wire) and JSON.
+pub mod json {
+    use prost_types::{ListValue, Struct, Value, value::Kind};
+    use serde_json::{Map, Number, Value as Json};
+
+    /// A JSON object as a `Struct`. Numbers become doubles (the only number a `Struct`
+    /// carries), as in the proto3 JSON mapping.
+    pub fn object_to_struct(object: &Map<String, Json>) -> Struct {
+        Struct {
+            fields: object
+                .iter()
+                .map(|(key, value)| (key.clone(), json_to_value(value)))
+                .collect(),
+        }
+    }
+
+    pub fn json_to_value(json: &Json) -> Value {
+        let kind = match json {
+            Json::Null => Kind::NullValue(0),
+            Json::Bool(flag) => Kind::BoolValue(*flag),
+            Json::Number(number) => Kind::NumberValue(number.as_f64().unwrap_or_default()),
+            Json::String(text) => Kind::StringValue(text.clone()),
+            Json::Array(items) => Kind::ListValue(ListValue {
+                values: items.iter().map(json_to_value).collect(),
+            }),
+            Json::Object(object) => Kind::StructValue(object_to_struct(object)),
+        };
+        Value { kind: Some(kind) }
+    }
+
+    /// A `Struct` as a JSON object; whole doubles come back as integers (`3`, not `3.0`).
+    pub fn struct_to_object(message: &Struct) -> Map<String, Json> {
+        message
+            .fields
+            .iter()
+            .map(|(key, value)| (key.clone(), value_to_json(value)))
+            .collect()
+    }
+
+    pub fn value_to_json(value: &Value) -> Json {
+        match &value.kind {
+            None | Some(Kind::NullValue(_)) => Json::Null,
+            Some(Kind::BoolValue(flag)) => Json::Bool(*flag),
+            Some(Kind::NumberValue(number)) => number_to_json(*number),
+            Some(Kind::StringValue(text)) => Json::String(text.clone()),
+            Some(Kind::ListValue(list)) => {
+                Json::Array(list.values.iter().map(value_to_json).collect())
+            }
+            Some(Kind::StructValue(object)) => Json::Object(struct_to_object(object)),
+        }
+    }
+
+    fn number_to_json(number: f64) -> Json {
+        const EXACT_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0;
+        if number.fract() == 0.0 && number.abs() < EXACT_INTEGER_LIMIT {
+            Json::Number(Number::from(number as i64))
+        } else {
+            Number::from_f64(number).map_or(Json::Null, Json::Number)
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn an_object_survives_the_round_trip() {
+            let json = serde_json::json!({
+                "size": "XL", "count": 3, "ratio": 0.5, "tags": ["a", null, true],
+                "nested": {"colour": "red"},
+            });
+            let object = json.as_object().unwrap();
+            assert_eq!(
+                Json::Object(struct_to_object(&object_to_struct(object))),
+                json
+            );
+        }
+    }
+}
