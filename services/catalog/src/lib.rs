@@ -1,7 +1,12 @@
-//! The catalog service of Regal POS: owns the `catalog` schema and serves `regal.catalog.v1`.
+//! The catalog service of Regal POS: owns the `catalog` schema (products, vendors, the
+//! stock ledger, reservations) and serves `regal.catalog.v1`.
 
+mod catalog;
+mod domain;
+mod error;
 mod rpc;
 mod startup;
+mod store;
 
 pub use startup::{Application, migrate};
 

@@ -10,7 +10,7 @@ use regal_server::{Prepare, ServiceHost, Shutdown};
 use sqlx::PgPool;
 use tonic::service::Routes;
 
-use crate::{SCHEMA, rpc::CatalogRpc};
+use crate::{SCHEMA, catalog::Catalog, rpc::CatalogRpc};
 
 /// The catalog service, bound to its port and ready to run.
 pub struct Application {
@@ -42,8 +42,9 @@ impl Application {
         let relay =
             regal_server::outbox_relay(&self.settings, pool.clone(), &outbox, shutdown.clone())?;
         let interceptor = AuthInterceptor::new(Arc::new(TokenCodec::access(&self.settings.tokens)));
+        let catalog = Catalog::new(pool.clone(), outbox);
         let routes = Routes::new(CatalogServiceServer::with_interceptor(
-            CatalogRpc::new(pool.clone()),
+            CatalogRpc::new(catalog, self.settings.pagination),
             interceptor,
         ));
         let prepare = prepare(pool);
