@@ -3,8 +3,12 @@
 mod auth;
 mod docs;
 mod extract;
+mod fields;
 mod health;
+mod products;
+mod stock;
 mod users;
+mod vendors;
 
 use axum::{
     Router,
@@ -45,6 +49,21 @@ use crate::{grpc, http_error, middleware, state::AppState};
         users::get,
         users::update,
         users::delete,
+        products::list,
+        products::create,
+        products::get,
+        products::update,
+        products::delete,
+        vendors::list,
+        vendors::create,
+        vendors::get,
+        vendors::update,
+        vendors::delete,
+        stock::list,
+        stock::create,
+        stock::get,
+        stock::update,
+        stock::delete,
     ),
     components(schemas(health::Message, health::GatewayHealth, health::DependencyReport)),
     modifiers(&BearerSecurity),
@@ -52,6 +71,9 @@ use crate::{grpc, http_error, middleware, state::AppState};
         (name = "health", description = "Liveness, readiness and metrics"),
         (name = "auth", description = "Sign in, refresh, sign out"),
         (name = "users", description = "User management (admin)"),
+        (name = "products", description = "Products of the catalog"),
+        (name = "vendors", description = "Suppliers of products"),
+        (name = "stock", description = "The stock ledger"),
     )
 )]
 pub struct ApiDoc;
@@ -93,6 +115,25 @@ pub fn app(state: AppState, grpc_router: Router) -> Router {
         .route(
             "/users/{id}",
             get(users::get).put(users::update).delete(users::delete),
+        )
+        .route("/products", get(products::list).post(products::create))
+        .route(
+            "/products/{id}",
+            get(products::get)
+                .put(products::update)
+                .delete(products::delete),
+        )
+        .route("/vendors", get(vendors::list).post(vendors::create))
+        .route(
+            "/vendors/{id}",
+            get(vendors::get)
+                .put(vendors::update)
+                .delete(vendors::delete),
+        )
+        .route("/stock", get(stock::list).post(stock::create))
+        .route(
+            "/stock/{id}",
+            get(stock::get).put(stock::update).delete(stock::delete),
         )
         .merge(docs::router(ApiDoc::openapi()))
         .fallback(http_error::not_found)
