@@ -1,7 +1,12 @@
 //! End-to-end tests of the gateway and the services behind it, through real ports.
 
 mod auth;
+mod catalog_support;
 mod grpc;
 mod health;
 mod http_basics;
+mod products;
+mod reservations;
+mod stock;
 mod users;
+mod vendors;
