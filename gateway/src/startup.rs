@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use axum::serve::ListenerExt;
 use regal_config::Settings;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -51,8 +52,14 @@ impl Application {
             port = self.port(),
             "gateway listening (REST, gRPC-web, gRPC)"
         );
+        // Small responses go out at once (no Nagle delay waiting for the peer's ACK).
+        let listener = self.listener.tap_io(|connection| {
+            if let Err(error) = connection.set_nodelay(true) {
+                tracing::debug!(error = %error, "could not set TCP_NODELAY");
+            }
+        });
         axum::serve(
-            self.listener,
+            listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())

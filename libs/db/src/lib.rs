@@ -96,15 +96,28 @@ pub mod sql_states {
 
 /// The Redis connection shared by a part: reconnects by itself, bounds every command.
 pub mod redis_connection {
-    use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+    use redis::{
+        IntoConnectionInfo,
+        aio::{ConnectionManager, ConnectionManagerConfig},
+        io::tcp::TcpSettings,
+    };
     use regal_config::{ExposeSecret, RedisSettings};
 
     pub use redis;
 
     /// Builds a connection manager without connecting, so a part starts while Redis is
     /// down; commands fail fast (bounded by `REDIS_TIMEOUT_MS`) until it is back.
+    ///
+    /// `TCP_NODELAY` is on: the connection is multiplexed, so a command is often written
+    /// while an earlier one is unanswered, and with Nagle's algorithm (redis-rs 1.x's
+    /// default) it would wait for that answer's delayed ACK, up to 40 ms on Linux.
     pub fn connect_lazy(settings: &RedisSettings) -> redis::RedisResult<ConnectionManager> {
-        let client = redis::Client::open(settings.url.expose_secret())?;
+        let info = settings
+            .url
+            .expose_secret()
+            .into_connection_info()?
+            .set_tcp_settings(TcpSettings::default().set_nodelay(true));
+        let client = redis::Client::open(info)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(settings.command_timeout))
             .set_response_timeout(Some(settings.command_timeout))

@@ -8,9 +8,9 @@ use std::{future::Future, net::SocketAddr, pin::Pin, time::Duration};
 use regal_config::Settings;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::{ServingStatus, server::HealthReporter};
 
 pub use tokio_util::sync::CancellationToken as Shutdown;
@@ -129,11 +129,12 @@ impl ServiceHost {
             port = self.port(),
             "grpc service listening"
         );
-        let incoming = TcpListenerStream::new(self.listener);
+        // Our own listener (bound early for the port), so the builder's `tcp_nodelay` does
+        // not apply: set it on the incoming stream, or small answers wait on Nagle.
+        let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
         let drain_signal = shutdown.clone();
         let server = tonic::transport::Server::builder()
             .accept_http1(true)
-            .tcp_nodelay(true)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .layer(regal_telemetry::grpc_trace_layer())
             .layer(tower::util::MapRequestLayer::new(record_method_path))

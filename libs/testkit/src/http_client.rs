@@ -18,7 +18,11 @@ impl HttpClient {
     pub fn new(base_url: String) -> Self {
         Self {
             base_url,
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: {
+                let mut connector = HttpConnector::new();
+                connector.set_nodelay(true);
+                Client::builder(TokioExecutor::new()).build(connector)
+            },
         }
     }
 
