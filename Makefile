@@ -40,6 +40,11 @@ lint: ## formatting and clippy, as CI runs them
 fmt: ## format the code
 	cargo fmt --all
 
+.PHONY: bench
+bench: services ## build in release and run the benchmarks; prints the figures (BENCH_QUICK=1 for short phases)
+	cargo build --release --locked -p regal-bench
+	target/release/regal-bench login-burst
+
 .PHONY: deploy-check
 deploy-check: ## lint the Dockerfile, validate compose and every kustomize render, cross-check them with the code
 	scripts/deploy-check.sh

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore};
 use uuid::Uuid;
 
 use crate::{
@@ -67,6 +67,10 @@ struct Inner {
     limiter: LoginLimiter,
     /// Verified against when the username is unknown, so both failures take as long.
     decoy_hash: OnceCell<String>,
+    /// Logins in progress at once. Their throughput is bound by argon2 (one hash per core
+    /// at a time) anyway; the rest wait here rather than holding pooled connections that
+    /// other requests need.
+    login_permits: Semaphore,
 }
 
 impl Accounts {
@@ -90,6 +94,11 @@ impl Accounts {
                 redis,
                 redis_prefix: settings.redis.key_prefix.clone(),
                 decoy_hash: OnceCell::new(),
+                login_permits: Semaphore::new(
+                    2 * std::thread::available_parallelism()
+                        .map(usize::from)
+                        .unwrap_or(2),
+                ),
             }),
         }
     }
@@ -117,6 +126,12 @@ impl Accounts {
         username: &str,
         password: &str,
     ) -> Result<IssuedTokens, AuthError> {
+        let _permit = self
+            .inner
+            .login_permits
+            .acquire()
+            .await
+            .map_err(|error| AuthError::from(anyhow::Error::from(error)))?;
         let address = caller.context.client_addr.as_deref();
         if let Err(retry_after) = self.inner.limiter.check(username, address).await {
             return Err(AuthError::TooManyAttempts { retry_after });

@@ -1,29 +1,61 @@
 //! Password hashing: argon2id with the OWASP parameters (m = 19 MiB, t = 2, p = 1, the
-//! argon2 crate's defaults), always off the async workers, and never more at once than
-//! there are cores (each hash holds 19 MiB; a login burst queues instead of piling up
-//! blocking threads).
+//! argon2 crate's defaults), never on the async workers.
+//!
+//! Hashes run on a small pool of their own, one thread per core but one (at least one),
+//! at a lower scheduling
+//! priority (`SCHED_BATCH`, niceness 19): a burst of logins uses the CPU that requests
+//! leave idle instead of delaying them, and queues rather than piling up threads (each
+//! hash holds 19 MiB). When requests keep every core busy, logins slow down first: at the
+//! counter, a sale must not wait for someone else's sign-in.
 
 use std::sync::OnceLock;
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
-use tokio::sync::Semaphore;
+use thread_priority::{
+    NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+    set_thread_priority_and_policy, thread_native_id,
+};
 
-fn hashing_permits() -> &'static Semaphore {
-    static PERMITS: OnceLock<Semaphore> = OnceLock::new();
-    PERMITS.get_or_init(|| {
+fn hashing_pool() -> &'static rayon::ThreadPool {
+    static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    POOL.get_or_init(|| {
         let cores = std::thread::available_parallelism()
             .map(usize::from)
             .unwrap_or(2);
-        Semaphore::new(cores)
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(cores.saturating_sub(1).max(1))
+            .thread_name(|index| format!("argon2-{index}"))
+            .start_handler(|_| {
+                let lowered = set_thread_priority_and_policy(
+                    thread_native_id(),
+                    ThreadPriority::Min,
+                    ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch),
+                );
+                if let Err(error) = lowered {
+                    tracing::warn!(?error, "password hashing runs at normal priority");
+                }
+            })
+            .build()
+            .expect("the password hashing pool starts")
     })
 }
 
-/// Hashes `password` on a blocking thread; returns the PHC string.
-pub async fn hash(password: String) -> anyhow::Result<String> {
-    let _permit = hashing_permits().acquire().await?;
+/// Runs `work` on the hashing pool, carrying the caller's span.
+async fn on_hashing_pool<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    hashing_pool().spawn(move || {
         let _entered = span.enter();
+        let _ = sender.send(work());
+    });
+    Ok(receiver.await?)
+}
+
+/// Hashes `password`; returns the PHC string.
+pub async fn hash(password: String) -> anyhow::Result<String> {
+    on_hashing_pool(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|hash| hash.to_string())
@@ -32,12 +64,9 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
     .await?
 }
 
-/// Checks `password` against a stored PHC hash on a blocking thread.
+/// Checks `password` against a stored PHC hash.
 pub async fn verify(password: String, stored_hash: String) -> anyhow::Result<bool> {
-    let _permit = hashing_permits().acquire().await?;
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
-        let _entered = span.enter();
+    on_hashing_pool(move || {
         let parsed = PasswordHash::new(&stored_hash)
             .map_err(|error| anyhow::anyhow!("stored password hash is malformed: {error}"))?;
         Ok(Argon2::default()
