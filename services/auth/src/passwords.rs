@@ -2,10 +2,9 @@
 //! argon2 crate's defaults), never on the async workers.
 //!
 //! Hashes run on a small pool of their own, one thread per core but one (at least one),
-//! at a lower scheduling
-//! priority (`SCHED_BATCH`, niceness 19): a burst of logins uses the CPU that requests
-//! leave idle instead of delaying them, and queues rather than piling up threads (each
-//! hash holds 19 MiB). When requests keep every core busy, logins slow down first: at the
+//! at a lower scheduling priority (`SCHED_BATCH`, niceness 19): a burst of logins uses the
+//! CPU that requests leave idle instead of delaying them, and queues rather than piling up
+//! threads (each hash holds 19 MiB). When requests keep every core busy, logins slow down first: at the
 //! counter, a sale must not wait for someone else's sign-in.
 
 use std::sync::OnceLock;
@@ -16,9 +15,11 @@ use thread_priority::{
     set_thread_priority_and_policy, thread_native_id,
 };
 
-fn hashing_pool() -> &'static rayon::ThreadPool {
-    static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
-    POOL.get_or_init(|| {
+/// The hashing pool, started on first use. Failing to start it (no threads to be had) is
+/// an error for the login that needed it, not a panic.
+fn hashing_pool() -> anyhow::Result<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Result<rayon::ThreadPool, String>> = OnceLock::new();
+    let pool = POOL.get_or_init(|| {
         let cores = std::thread::available_parallelism()
             .map(usize::from)
             .unwrap_or(2);
@@ -36,8 +37,10 @@ fn hashing_pool() -> &'static rayon::ThreadPool {
                 }
             })
             .build()
-            .expect("the password hashing pool starts")
-    })
+            .map_err(|error| error.to_string())
+    });
+    pool.as_ref()
+        .map_err(|error| anyhow::anyhow!("the password hashing pool did not start: {error}"))
 }
 
 /// Runs `work` on the hashing pool, carrying the caller's span.
@@ -46,7 +49,7 @@ async fn on_hashing_pool<T: Send + 'static>(
 ) -> anyhow::Result<T> {
     let span = tracing::Span::current();
     let (sender, receiver) = tokio::sync::oneshot::channel();
-    hashing_pool().spawn(move || {
+    hashing_pool()?.spawn(move || {
         let _entered = span.enter();
         let _ = sender.send(work());
     });

@@ -28,8 +28,9 @@ const MAX_OBJECT_BYTES: usize = 16 * 1024;
 pub struct Violations(Vec<FieldViolation>);
 
 impl Violations {
-    /// The value of a valid field; records the violation of an invalid one (and returns a
-    /// placeholder that is never used, since [`Violations::finish`] then fails).
+    /// The value of a valid field; records the violation of an invalid one and returns
+    /// `T::default()` in its stead, so parsing goes on and every bad field is reported. That
+    /// value never reaches storage: [`Violations::finish`] fails when anything was recorded.
     pub fn take<T: Default>(&mut self, field: Result<T, FieldViolation>) -> T {
         match field {
             Ok(value) => value,
