@@ -5,6 +5,7 @@ use regal_proto::auth::v1::{
     GetMeRequest, LoginRequest, LogoutRequest, RefreshRequest, TokenPair,
     auth_service_client::AuthServiceClient,
 };
+use regal_proto::common::v1::DeleteResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -44,6 +45,15 @@ pub struct TokensOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageOut {
     pub message: String,
+}
+
+/// The answer of every `Delete*` call: `{"message": "..."}`.
+impl From<DeleteResponse> for MessageOut {
+    fn from(response: DeleteResponse) -> Self {
+        Self {
+            message: response.message,
+        }
+    }
 }
 
 impl From<TokenPair> for TokensOut {

@@ -278,9 +278,6 @@ pub async fn delete(
     caller.require(products(Action::Delete))?;
     let response = client(&state)
         .delete_product(caller.call.request(proto::DeleteProductRequest { id }))
-        .await?
-        .into_inner();
-    Ok(Json(MessageOut {
-        message: response.message,
-    }))
+        .await?;
+    Ok(Json(response.into_inner().into()))
 }

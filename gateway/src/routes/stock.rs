@@ -286,9 +286,6 @@ pub async fn delete(
     caller.require(stock(Action::Delete))?;
     let response = client(&state)
         .delete_stock_entry(caller.call.request(proto::DeleteStockEntryRequest { id }))
-        .await?
-        .into_inner();
-    Ok(Json(MessageOut {
-        message: response.message,
-    }))
+        .await?;
+    Ok(Json(response.into_inner().into()))
 }

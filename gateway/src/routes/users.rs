@@ -215,9 +215,6 @@ pub async fn delete(
     caller.require(users(Action::Delete))?;
     let response = client(&state)
         .delete_user(caller.call.request(proto::DeleteUserRequest { id }))
-        .await?
-        .into_inner();
-    Ok(Json(MessageOut {
-        message: response.message,
-    }))
+        .await?;
+    Ok(Json(response.into_inner().into()))
 }

@@ -195,9 +195,6 @@ pub async fn delete(
     caller.require(vendors(Action::Delete))?;
     let response = client(&state)
         .delete_vendor(caller.call.request(proto::DeleteVendorRequest { id }))
-        .await?
-        .into_inner();
-    Ok(Json(MessageOut {
-        message: response.message,
-    }))
+        .await?;
+    Ok(Json(response.into_inner().into()))
 }
