@@ -7,7 +7,7 @@ use regal_authz::{Principal, TokenCodec, bearer_token, revocation};
 use regal_config::Settings;
 use regal_proto::service_names;
 use sqlx::PgPool;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 /// Bound of one health probe of a dependency.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -45,7 +45,7 @@ impl AppState {
                 name,
                 package,
                 service_name,
-                channel: lazy_channel(url)?,
+                channel: regal_server::lazy_channel(url, settings.gateway.upstream_timeout)?,
             })
         };
         let upstreams = vec![
@@ -162,14 +162,4 @@ impl AppState {
     pub fn database(&self) -> &PgPool {
         &self.inner.database
     }
-}
-
-/// An HTTP/2 channel that connects on first use and reconnects by itself.
-fn lazy_channel(url: &str) -> anyhow::Result<Channel> {
-    Ok(Endpoint::from_shared(url.to_owned())?
-        .connect_timeout(Duration::from_secs(1))
-        .tcp_nodelay(true)
-        .http2_keep_alive_interval(Duration::from_secs(30))
-        .keep_alive_while_idle(true)
-        .connect_lazy())
 }

@@ -290,6 +290,45 @@ pub fn client_address<T>(request: &tonic::Request<T>) -> Option<String> {
         })
 }
 
+/// An HTTP/2 channel to another part of the suite that connects on first use and
+/// reconnects by itself; `deadline` bounds every call made on it.
+pub fn lazy_channel(url: &str, deadline: Duration) -> anyhow::Result<tonic::transport::Channel> {
+    Ok(tonic::transport::Endpoint::from_shared(url.to_owned())?
+        .connect_timeout(Duration::from_secs(1))
+        .timeout(deadline)
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_while_idle(true)
+        .connect_lazy())
+}
+
+/// Metadata a call made on behalf of a caller carries on to the next service: the caller's
+/// token (the next service authorises the same user), the request id, the client's address
+/// and the trace context.
+const FORWARDED_METADATA: [&str; 4] = [
+    "authorization",
+    "x-request-id",
+    "x-forwarded-for",
+    "traceparent",
+];
+
+/// `message` as a request to another service on behalf of the caller of `incoming`.
+pub fn forwarded<T, U>(incoming: &tonic::Request<T>, message: U) -> tonic::Request<U> {
+    let mut outgoing = tonic::Request::new(message);
+    for name in FORWARDED_METADATA {
+        if let Some(value) = incoming.metadata().get(name) {
+            outgoing.metadata_mut().insert(name, value.clone());
+        }
+    }
+    if !outgoing.metadata().contains_key("x-forwarded-for")
+        && let Some(address) = client_address(incoming)
+        && let Ok(value) = address.parse()
+    {
+        outgoing.metadata_mut().insert("x-forwarded-for", value);
+    }
+    outgoing
+}
+
 /// Who did it, in which request: the audit context of a call.
 pub fn event_context<T>(
     request: &tonic::Request<T>,

@@ -79,11 +79,30 @@ pub fn percentage(field: &str, value: Decimal) -> Result<Decimal, FieldViolation
     Ok(value)
 }
 
+/// At least one cent (amounts paid, expenses).
+pub fn positive(field: &str, value: Decimal) -> Result<Decimal, FieldViolation> {
+    if value <= Decimal::ZERO {
+        return Err(FieldViolation::new(
+            field,
+            "greater_than",
+            "Input should be greater than 0",
+        ));
+    }
+    Ok(value)
+}
+
+/// Rounded to the cent, half away from zero: the rounding rule of every computed amount
+/// (line tax, commission).
+pub fn round_cents(value: Decimal) -> Decimal {
+    let mut rounded =
+        value.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(2);
+    rounded
+}
+
 /// Two-decimal text, as every response carries money and rates: `"12.50"`.
 pub fn to_text(value: Decimal) -> String {
-    let mut value =
-        value.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    value.rescale(2);
+    let mut value = round_cents(value);
     if value.is_zero() {
         value.set_sign_positive(true);
     }
@@ -141,5 +160,16 @@ mod tests {
         assert!(non_negative("x", value("-0.01")).is_err());
         assert!(percentage("x", value("100")).is_ok());
         assert!(percentage("x", value("100.01")).is_err());
+        assert!(positive("x", value("0.01")).is_ok());
+        assert!(positive("x", value("0")).is_err());
+    }
+
+    #[test]
+    fn computed_amounts_round_half_away_from_zero() {
+        let exact = |text: &str| text.parse::<Decimal>().unwrap();
+        assert_eq!(round_cents(exact("0.125")).to_string(), "0.13");
+        assert_eq!(round_cents(exact("0.135")).to_string(), "0.14");
+        assert_eq!(round_cents(exact("-0.125")).to_string(), "-0.13");
+        assert_eq!(round_cents(exact("2.5")).to_string(), "2.50");
     }
 }
