@@ -1,5 +1,8 @@
-//! The sales service of Regal POS: owns the `sales` schema and serves `regal.sales.v1`.
+//! The sales service of Regal POS: owns the `sales` schema (customers, salesmen, expenses,
+//! custom orders, invoices, payments, refunds, cash drawers, shifts, idempotency keys,
+//! store settings) and serves `regal.sales.v1`.
 
+mod error;
 mod rpc;
 mod startup;
 

@@ -42,10 +42,16 @@ impl Application {
         let relay =
             regal_server::outbox_relay(&self.settings, pool.clone(), &outbox, shutdown.clone())?;
         let interceptor = AuthInterceptor::new(Arc::new(TokenCodec::access(&self.settings.tokens)));
-        let routes = Routes::new(SalesServiceServer::with_interceptor(
-            SalesRpc::new(pool.clone()),
-            interceptor,
-        ));
+        let network = &self.settings.network;
+        let upstream_timeout = self.settings.gateway.upstream_timeout;
+        let rpc = SalesRpc::new(
+            pool.clone(),
+            outbox,
+            regal_server::lazy_channel(&network.catalog_url, upstream_timeout)?,
+            regal_server::lazy_channel(&network.auth_url, upstream_timeout)?,
+            self.settings.pagination.clone(),
+        );
+        let routes = Routes::new(SalesServiceServer::with_interceptor(rpc, interceptor));
         let prepare = prepare(pool);
         self.host
             .serve(routes, prepare, vec![relay], shutdown)
