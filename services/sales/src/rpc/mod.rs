@@ -12,21 +12,23 @@ mod refunds;
 mod reports;
 mod salesmen;
 
+use regal_authz::{Permission, Principal, principal};
 use regal_config::PaginationSettings;
-use regal_outbox::Outbox;
+use regal_errors::{FieldViolation, ServiceError};
+use regal_outbox::{EventContext, Outbox};
 use regal_proto::{
     auth::v1::auth_service_client::AuthServiceClient,
     catalog::v1::catalog_service_client::CatalogServiceClient,
     common::v1::DeleteResponse,
     sales::v1::{self as proto, sales_service_server::SalesService},
 };
+use regal_server::{event_context, page_bounds};
 use sqlx::PgPool;
 use tonic::{Request, Response, Status, transport::Channel};
+use uuid::Uuid;
 
 /// What every handler may use: the service's pool and outbox, and clients of the services
 /// it calls (catalog for stock and prices, auth for the dashboard's user count).
-// Scaffold until the area handlers read every field.
-#[allow(dead_code)]
 pub struct SalesRpc {
     pub(crate) pool: PgPool,
     pub(crate) outbox: Outbox,
@@ -51,6 +53,44 @@ impl SalesRpc {
             pagination,
         }
     }
+}
+
+impl SalesRpc {
+    /// Offset and limit of a list call.
+    pub(crate) fn page(
+        &self,
+        page: Option<&regal_proto::common::v1::PageRequest>,
+    ) -> Result<(i64, i64), Status> {
+        Ok(page_bounds(page, &self.pagination)?)
+    }
+}
+
+/// The caller of an rpc once it holds the permission it needs: who they are, and the
+/// audit context of the call.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub principal: Principal,
+    pub context: EventContext,
+}
+
+/// The caller's principal once it has `permission` (PERMISSION_DENIED otherwise).
+pub(crate) fn authorize<T>(request: &Request<T>, permission: Permission) -> Result<Caller, Status> {
+    let principal: &Principal = principal(request)?;
+    principal.require(permission)?;
+    Ok(Caller {
+        principal: principal.clone(),
+        context: event_context(request, Some(principal)),
+    })
+}
+
+/// Field problems as INVALID_ARGUMENT with bad-request details (the gateway's 422).
+pub(crate) fn invalid(violations: impl Into<Vec<FieldViolation>>) -> Status {
+    Status::from(ServiceError::Validation(violations.into()))
+}
+
+/// The id of the record a call is about.
+pub(crate) fn path_id(id: &str) -> Result<Uuid, Status> {
+    regal_domain::parse_path_id(id).map_err(|violation| invalid(vec![violation]))
 }
 
 #[tonic::async_trait]
