@@ -49,7 +49,7 @@ impl Application {
             outbox,
             regal_server::lazy_channel(&network.catalog_url, upstream_timeout)?,
             regal_server::lazy_channel(&network.auth_url, upstream_timeout)?,
-            self.settings.pagination.clone(),
+            self.settings.pagination,
         );
         let routes = Routes::new(SalesServiceServer::with_interceptor(rpc, interceptor));
         let prepare = prepare(pool);
