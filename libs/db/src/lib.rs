@@ -84,6 +84,17 @@ pub fn violated_constraint(error: &sqlx::Error) -> Option<&str> {
         .and_then(|database_error| database_error.constraint())
 }
 
+/// A `LIKE` pattern matching `text` anywhere, with its wildcards escaped (for `ilike`
+/// searches over user-typed text).
+pub fn contains_pattern(text: &str) -> String {
+    format!(
+        "%{}%",
+        text.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
+
 /// SQLSTATE codes the services map to domain errors.
 pub mod sql_states {
     pub const UNIQUE_VIOLATION: &str = "23505";

@@ -5,6 +5,7 @@
 
 pub mod money;
 
+use chrono::NaiveDate;
 use regal_errors::FieldViolation;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -78,6 +79,27 @@ pub fn parse_optional_uuid(field: &str, value: &str) -> Result<Option<Uuid>, Fie
     }
 }
 
+/// A calendar date in ISO form `YYYY-MM-DD` (expiry dates, expense days, report days).
+pub fn parse_date(field: &str, value: &str) -> Result<NaiveDate, FieldViolation> {
+    let value = value.trim();
+    // Exactly four-digit years: chrono would otherwise accept `+12345-01-01` or `1-1-1`.
+    let well_formed = value.len() == 10
+        && value.bytes().enumerate().all(|(index, byte)| match index {
+            4 | 7 => byte == b'-',
+            _ => byte.is_ascii_digit(),
+        });
+    well_formed
+        .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| {
+            FieldViolation::new(
+                field,
+                "date_parsing",
+                "Input should be a valid date in the format YYYY-MM-DD",
+            )
+        })
+}
+
 /// A free-form object as stored: every key and string cleaned of markup, within
 /// [`MAX_OBJECT_BYTES`].
 pub fn clean_object(
@@ -123,6 +145,24 @@ pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, FieldV
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_plain_iso_days() {
+        assert_eq!(
+            parse_date("date", " 2026-02-28 ").unwrap().to_string(),
+            "2026-02-28"
+        );
+        for bad in [
+            "",
+            "2026-02-30",
+            "2026-2-3",
+            "26-02-03",
+            "+2026-02-03",
+            "2026/02/03",
+        ] {
+            assert!(parse_date("date", bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn objects_lose_their_markup_and_stay_small() {

@@ -86,19 +86,10 @@ impl EntryType {
 }
 
 fn expiry(value: &str) -> Result<Option<NaiveDate>, FieldViolation> {
-    let value = value.trim();
-    if value.is_empty() {
+    if value.trim().is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| {
-            FieldViolation::new(
-                "expiry",
-                "date_parsing",
-                "Input should be a valid date in the format YYYY-MM-DD",
-            )
-        })
+    regal_domain::parse_date("expiry", value).map(Some)
 }
 
 /// An `IN`, `OUT` or `ADJUST` entry posted by a person.

@@ -6,12 +6,4 @@ pub mod reservations;
 pub mod stock;
 pub mod vendors;
 
-/// A `LIKE` pattern matching `text` anywhere, with its wildcards escaped.
-pub fn contains_pattern(text: &str) -> String {
-    format!(
-        "%{}%",
-        text.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    )
-}
+pub use regal_db::contains_pattern;
