@@ -1,11 +1,15 @@
 //! The REST routes of the gateway and the assembly of the whole front door.
 
 mod auth;
+mod custom_orders;
+mod customers;
 mod docs;
+mod expenses;
 mod extract;
 mod fields;
 mod health;
 mod products;
+mod salesmen;
 mod stock;
 mod users;
 mod vendors;
@@ -25,6 +29,7 @@ use tower_http::{
 use utoipa::OpenApi;
 
 use crate::{grpc, http_error, middleware, state::AppState};
+use salesmen::PluralPaths as SalesmenPaths;
 
 /// The OpenAPI document of the REST contract, served at `/openapi.json` and `/docs`.
 #[derive(OpenApi)]
@@ -64,9 +69,29 @@ use crate::{grpc, http_error, middleware, state::AppState};
         stock::get,
         stock::update,
         stock::delete,
+        customers::list,
+        customers::create,
+        customers::get,
+        customers::update,
+        customers::delete,
+        salesmen::list,
+        salesmen::create,
+        salesmen::get,
+        salesmen::update,
+        salesmen::delete,
+        expenses::list,
+        expenses::create,
+        expenses::get,
+        expenses::update,
+        expenses::delete,
+        custom_orders::list,
+        custom_orders::create,
+        custom_orders::get,
+        custom_orders::update,
+        custom_orders::delete,
     ),
     components(schemas(health::Message, health::GatewayHealth, health::DependencyReport)),
-    modifiers(&BearerSecurity),
+    modifiers(&BearerSecurity, &SalesmenPaths),
     tags(
         (name = "health", description = "Liveness, readiness and metrics"),
         (name = "auth", description = "Sign in, refresh, sign out"),
@@ -74,6 +99,10 @@ use crate::{grpc, http_error, middleware, state::AppState};
         (name = "products", description = "Products of the catalog"),
         (name = "vendors", description = "Suppliers of products"),
         (name = "stock", description = "The stock ledger"),
+        (name = "customers", description = "Customers (archived, never erased)"),
+        (name = "salesmen", description = "Salesmen, also at /salesmen"),
+        (name = "expenses", description = "Shop expenses"),
+        (name = "custom orders", description = "Orders made or sourced to measure"),
     )
 )]
 pub struct ApiDoc;
@@ -134,6 +163,47 @@ pub fn app(state: AppState, grpc_router: Router) -> Router {
         .route(
             "/stock/{id}",
             get(stock::get).put(stock::update).delete(stock::delete),
+        )
+        .route("/customers", get(customers::list).post(customers::create))
+        .route(
+            "/customers/{id}",
+            get(customers::get)
+                .put(customers::update)
+                .delete(customers::delete),
+        )
+        .route(salesmen::PATH, get(salesmen::list).post(salesmen::create))
+        .route(
+            salesmen::PLURAL_PATH,
+            get(salesmen::list).post(salesmen::create),
+        )
+        .route(
+            "/salesman/{id}",
+            get(salesmen::get)
+                .put(salesmen::update)
+                .delete(salesmen::delete),
+        )
+        .route(
+            "/salesmen/{id}",
+            get(salesmen::get)
+                .put(salesmen::update)
+                .delete(salesmen::delete),
+        )
+        .route("/expenses", get(expenses::list).post(expenses::create))
+        .route(
+            "/expenses/{id}",
+            get(expenses::get)
+                .put(expenses::update)
+                .delete(expenses::delete),
+        )
+        .route(
+            "/custom-orders",
+            get(custom_orders::list).post(custom_orders::create),
+        )
+        .route(
+            "/custom-orders/{id}",
+            get(custom_orders::get)
+                .put(custom_orders::update)
+                .delete(custom_orders::delete),
         )
         .merge(docs::router(ApiDoc::openapi()))
         .fallback(http_error::not_found)
