@@ -1,12 +1,18 @@
 //! End-to-end tests of the gateway and the services behind it, through real ports.
 
 mod auth;
+mod back_office_docs;
+mod back_office_support;
 mod catalog_support;
+mod custom_orders;
+mod customers;
+mod expenses;
 mod grpc;
 mod health;
 mod http_basics;
 mod products;
 mod reservations;
+mod salesmen;
 mod stock;
 mod users;
 mod vendors;
