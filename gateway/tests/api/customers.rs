@@ -314,3 +314,42 @@ async fn the_sales_service_itself_refuses_a_cashiers_delete_and_a_nameless_custo
         .unwrap_err();
     assert_eq!(anonymous.code(), Code::Unauthenticated);
 }
+
+#[tokio::test]
+async fn only_an_admin_may_archive_or_restore_a_customer_through_an_update() {
+    let suite = TestSuite::start().await;
+    let admin = suite.access_token(Role::Admin);
+    let id = suite
+        .http()
+        .post("/customers")
+        .bearer(&admin)
+        .json(&json!({"name": "Kept Active"}))
+        .send()
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/customers/{id}");
+    for role in [Role::Cashier, Role::Employee] {
+        let response = suite
+            .http()
+            .put(&path)
+            .bearer(&suite.access_token(role))
+            .json(&json!({"name": "Sneaky", "is_active": false}))
+            .send()
+            .await;
+        assert_eq!(response.status, 403, "{role:?}: {}", response.text());
+    }
+    let unchanged = suite.http().get(&path).bearer(&admin).send().await.json();
+    assert_eq!(unchanged["is_active"], true);
+    assert_eq!(unchanged["name"], "Kept Active");
+    let archived = suite
+        .http()
+        .put(&path)
+        .bearer(&admin)
+        .json(&json!({"is_active": false}))
+        .send()
+        .await;
+    assert_eq!(archived.json()["is_active"], false);
+}

@@ -275,3 +275,28 @@ async fn the_sales_service_itself_lets_cashiers_read_salesmen_but_not_create_the
     assert_eq!(listed.salesmen.len(), 0);
     assert_eq!(listed.page.map(|page| page.total_count), Some(0));
 }
+
+#[tokio::test]
+async fn an_employee_may_not_archive_a_salesman_through_an_update() {
+    let suite = TestSuite::start().await;
+    let admin = suite.access_token(Role::Admin);
+    let salesman = suite
+        .http()
+        .post("/salesman")
+        .bearer(&admin)
+        .json(&json!({"name": "Kept", "code": "KP1"}))
+        .send()
+        .await
+        .json();
+    let path = format!("/salesman/{}", salesman["id"].as_str().unwrap());
+    let response = suite
+        .http()
+        .put(&path)
+        .bearer(&suite.access_token(Role::Employee))
+        .json(&json!({"is_active": false}))
+        .send()
+        .await;
+    assert_eq!(response.status, 403);
+    let unchanged = suite.http().get(&path).bearer(&admin).send().await;
+    assert_eq!(unchanged.json(), salesman);
+}

@@ -93,6 +93,10 @@ pub(super) async fn update_customer(
     request: Request<proto::UpdateCustomerRequest>,
 ) -> Result<Response<proto::UpdateCustomerResponse>, Status> {
     let caller = authorize(&request, customers(Action::Update))?;
+    // Archiving or restoring through an update is a delete: admins only.
+    if request.get_ref().is_active.is_some() {
+        authorize(&request, customers(Action::Delete))?;
+    }
     let id = path_id(&request.get_ref().id)?;
     let changes = CustomerChanges::try_from(request.get_ref()).map_err(invalid)?;
     let row = BackOffice::new(&rpc.pool, &rpc.outbox)

@@ -81,6 +81,10 @@ pub(super) async fn update_salesman(
     request: Request<proto::UpdateSalesmanRequest>,
 ) -> Result<Response<proto::UpdateSalesmanResponse>, Status> {
     let caller = authorize(&request, salesmen(Action::Update))?;
+    // Archiving or restoring through an update is a delete: admins only.
+    if request.get_ref().is_active.is_some() {
+        authorize(&request, salesmen(Action::Delete))?;
+    }
     let id = path_id(&request.get_ref().id)?;
     let changes = SalesmanChanges::try_from(request.get_ref()).map_err(invalid)?;
     let row = BackOffice::new(&rpc.pool, &rpc.outbox)
