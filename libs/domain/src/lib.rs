@@ -137,6 +137,14 @@ fn clean_value(value: Value) -> Value {
     }
 }
 
+/// A list's search text, cleaned of markup like stored text so that it can match it;
+/// blank counts as no search.
+pub fn search_text(value: Option<&str>) -> Option<String> {
+    value
+        .map(regal_text::strip_markup)
+        .filter(|value| !value.is_empty())
+}
+
 /// Optional free text: cleaned, empty when blank.
 pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, FieldViolation> {
     regal_text::optional(field, value, max_chars).map(Option::unwrap_or_default)

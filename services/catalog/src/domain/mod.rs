@@ -13,5 +13,5 @@ pub use vendor::{NewVendor, VendorChanges};
 
 pub use regal_domain::{
     MAX_QUANTITY, Violations, clean_object, money, parse_optional_uuid, parse_path_id, parse_uuid,
-    text,
+    search_text, text,
 };

@@ -6,7 +6,9 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{MAX_QUANTITY, Violations, clean_object, money, parse_optional_uuid, text};
+use super::{
+    MAX_QUANTITY, Violations, clean_object, money, parse_optional_uuid, search_text, text,
+};
 
 pub const SKU_MAX: usize = 50;
 pub const NAME_MAX: usize = 100;
@@ -221,11 +223,7 @@ pub struct ProductFilter {
 
 impl From<&proto::ListProductsRequest> for ProductFilter {
     fn from(request: &proto::ListProductsRequest) -> Self {
-        let clean = |value: Option<&String>| {
-            value
-                .map(|value| regal_text::strip_markup(value))
-                .filter(|value| !value.is_empty())
-        };
+        let clean = |value: Option<&String>| search_text(value.map(String::as_str));
         Self {
             search: clean(request.search.as_ref()),
             category: clean(request.category.as_ref()),

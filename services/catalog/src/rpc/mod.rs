@@ -61,12 +61,6 @@ fn path_id(id: &str) -> Result<Uuid, Status> {
     domain::parse_path_id(id).map_err(|violation| invalid(vec![violation]))
 }
 
-fn search_text(value: Option<&String>) -> Option<String> {
-    value
-        .map(|value| regal_text::strip_markup(value))
-        .filter(|value| !value.is_empty())
-}
-
 const fn crud(resource: Resource, action: Action) -> Permission {
     Permission::Crud(resource, action)
 }
@@ -153,7 +147,7 @@ impl CatalogService for CatalogRpc {
         authorize(&request, crud(Resource::Vendors, Action::Read))?;
         let body = request.get_ref();
         let (offset, limit) = self.page(body.page.as_ref())?;
-        let search = search_text(body.search.as_ref());
+        let search = domain::search_text(body.search.as_deref());
         let (rows, total) = self
             .catalog
             .list_vendors(search.as_deref(), body.include_inactive, offset, limit)

@@ -5,7 +5,7 @@ use regal_errors::FieldViolation;
 use regal_proto::{common::v1::Decimal as DecimalMessage, sales::v1 as proto};
 use rust_decimal::Decimal;
 
-use super::{Violations, money, parse_date, text};
+use super::{Violations, money, parse_date, search_text, text};
 
 pub const TYPE_MAX: usize = 50;
 pub const NOTE_MAX: usize = 1000;
@@ -123,11 +123,7 @@ impl TryFrom<&proto::ListExpensesRequest> for ExpenseFilter {
             ));
         }
         let filter = Self {
-            expense_type: request
-                .r#type
-                .as_deref()
-                .map(regal_text::strip_markup)
-                .filter(|value| !value.is_empty()),
+            expense_type: search_text(request.r#type.as_deref()),
             from,
             to,
         };

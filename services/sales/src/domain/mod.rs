@@ -11,12 +11,6 @@ pub use customer::{CustomerChanges, CustomerFilter, NewCustomer};
 pub use expense::{ExpenseChanges, ExpenseFilter, NewExpense};
 pub use salesman::{NewSalesman, SalesmanChanges, SalesmanFilter};
 
-pub use regal_domain::{Violations, clean_object, money, parse_date, parse_uuid, text};
-
-/// A list's search text: cleaned of markup like stored text, so that it can match it;
-/// blank counts as no search.
-pub fn search_text(value: Option<&str>) -> Option<String> {
-    value
-        .map(regal_text::strip_markup)
-        .filter(|value| !value.is_empty())
-}
+pub use regal_domain::{
+    Violations, clean_object, money, parse_date, parse_uuid, search_text, text,
+};
