@@ -5,6 +5,8 @@ mod docs;
 mod extract;
 mod fields;
 mod health;
+mod invoices;
+mod pos_sales;
 mod products;
 mod stock;
 mod users;
@@ -64,6 +66,13 @@ use crate::{grpc, http_error, middleware, state::AppState};
         stock::get,
         stock::update,
         stock::delete,
+        invoices::list,
+        invoices::create,
+        invoices::get,
+        invoices::update,
+        invoices::delete,
+        pos_sales::quick_sell,
+        pos_sales::duplicate_bill,
     ),
     components(schemas(health::Message, health::GatewayHealth, health::DependencyReport)),
     modifiers(&BearerSecurity),
@@ -74,6 +83,8 @@ use crate::{grpc, http_error, middleware, state::AppState};
         (name = "products", description = "Products of the catalog"),
         (name = "vendors", description = "Suppliers of products"),
         (name = "stock", description = "The stock ledger"),
+        (name = "invoices", description = "Invoices: drafts, sales, payments, cancellation"),
+        (name = "pos", description = "The till: quick-sell, duplicate bills"),
     )
 )]
 pub struct ApiDoc;
@@ -134,6 +145,18 @@ pub fn app(state: AppState, grpc_router: Router) -> Router {
         .route(
             "/stock/{id}",
             get(stock::get).put(stock::update).delete(stock::delete),
+        )
+        .route("/invoices", get(invoices::list).post(invoices::create))
+        .route(
+            "/invoices/{id}",
+            get(invoices::get)
+                .put(invoices::update)
+                .delete(invoices::delete),
+        )
+        .route("/pos/quick-sell", post(pos_sales::quick_sell))
+        .route(
+            "/pos/duplicate-bill/{invoice_id}",
+            get(pos_sales::duplicate_bill),
         )
         .merge(docs::router(ApiDoc::openapi()))
         .fallback(http_error::not_found)

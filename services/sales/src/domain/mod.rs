@@ -1,0 +1,8 @@
+//! Requests as domain values that have checked themselves, and the exact money of sales
+//! and refunds.
+
+pub(crate) mod invoice_update;
+pub(crate) mod pricing;
+// receipt
+// refund
+pub(crate) mod sale;

@@ -1,0 +1,7 @@
+//! SQL of the sales schema: plain async functions over a connection or transaction; the
+//! use cases own the transactions.
+
+pub(crate) mod idempotency;
+pub(crate) mod invoices;
+pub(crate) mod pending;
+// refunds
