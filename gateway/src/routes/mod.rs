@@ -8,6 +8,7 @@ mod health;
 mod invoices;
 mod pos_sales;
 mod products;
+mod refunds;
 mod stock;
 mod users;
 mod vendors;
@@ -73,6 +74,11 @@ use crate::{grpc, http_error, middleware, state::AppState};
         invoices::delete,
         pos_sales::quick_sell,
         pos_sales::duplicate_bill,
+        refunds::list,
+        refunds::create,
+        refunds::get,
+        refunds::update,
+        refunds::delete,
     ),
     components(schemas(health::Message, health::GatewayHealth, health::DependencyReport)),
     modifiers(&BearerSecurity),
@@ -85,6 +91,7 @@ use crate::{grpc, http_error, middleware, state::AppState};
         (name = "stock", description = "The stock ledger"),
         (name = "invoices", description = "Invoices: drafts, sales, payments, cancellation"),
         (name = "pos", description = "The till: quick-sell, duplicate bills"),
+        (name = "refunds", description = "Refunds of sold units"),
     )
 )]
 pub struct ApiDoc;
@@ -157,6 +164,13 @@ pub fn app(state: AppState, grpc_router: Router) -> Router {
         .route(
             "/pos/duplicate-bill/{invoice_id}",
             get(pos_sales::duplicate_bill),
+        )
+        .route("/refunds", get(refunds::list).post(refunds::create))
+        .route(
+            "/refunds/{id}",
+            get(refunds::get)
+                .put(refunds::update)
+                .delete(refunds::delete),
         )
         .merge(docs::router(ApiDoc::openapi()))
         .fallback(http_error::not_found)

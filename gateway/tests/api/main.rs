@@ -8,6 +8,7 @@ mod http_basics;
 mod products;
 mod quick_sell;
 mod reservations;
+mod saga;
 mod sales_support;
 mod stock;
 mod users;

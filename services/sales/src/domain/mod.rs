@@ -3,6 +3,6 @@
 
 pub(crate) mod invoice_update;
 pub(crate) mod pricing;
-// receipt
-// refund
+pub(crate) mod receipt;
+pub(crate) mod refund;
 pub(crate) mod sale;

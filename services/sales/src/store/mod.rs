@@ -4,4 +4,4 @@
 pub(crate) mod idempotency;
 pub(crate) mod invoices;
 pub(crate) mod pending;
-// refunds
+pub(crate) mod refunds;
