@@ -8,7 +8,10 @@ mod expenses;
 mod extract;
 mod fields;
 mod health;
+mod invoices;
+mod pos_sales;
 mod products;
+mod refunds;
 mod salesmen;
 mod stock;
 mod users;
@@ -89,6 +92,18 @@ use salesmen::PluralPaths as SalesmenPaths;
         custom_orders::get,
         custom_orders::update,
         custom_orders::delete,
+        invoices::list,
+        invoices::create,
+        invoices::get,
+        invoices::update,
+        invoices::delete,
+        pos_sales::quick_sell,
+        pos_sales::duplicate_bill,
+        refunds::list,
+        refunds::create,
+        refunds::get,
+        refunds::update,
+        refunds::delete,
     ),
     components(schemas(health::Message, health::GatewayHealth, health::DependencyReport)),
     modifiers(&BearerSecurity, &SalesmenPaths),
@@ -103,6 +118,9 @@ use salesmen::PluralPaths as SalesmenPaths;
         (name = "salesmen", description = "Salesmen, also at /salesmen"),
         (name = "expenses", description = "Shop expenses"),
         (name = "custom orders", description = "Orders made or sourced to measure"),
+        (name = "invoices", description = "Invoices: drafts, sales, payments, cancellation"),
+        (name = "pos", description = "The till: quick-sell, duplicate bills"),
+        (name = "refunds", description = "Refunds of sold units"),
     )
 )]
 pub struct ApiDoc;
@@ -204,6 +222,25 @@ pub fn app(state: AppState, grpc_router: Router) -> Router {
             get(custom_orders::get)
                 .put(custom_orders::update)
                 .delete(custom_orders::delete),
+        )
+        .route("/invoices", get(invoices::list).post(invoices::create))
+        .route(
+            "/invoices/{id}",
+            get(invoices::get)
+                .put(invoices::update)
+                .delete(invoices::delete),
+        )
+        .route("/pos/quick-sell", post(pos_sales::quick_sell))
+        .route(
+            "/pos/duplicate-bill/{invoice_id}",
+            get(pos_sales::duplicate_bill),
+        )
+        .route("/refunds", get(refunds::list).post(refunds::create))
+        .route(
+            "/refunds/{id}",
+            get(refunds::get)
+                .put(refunds::update)
+                .delete(refunds::delete),
         )
         .merge(docs::router(ApiDoc::openapi()))
         .fallback(http_error::not_found)

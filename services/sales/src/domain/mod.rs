@@ -1,9 +1,14 @@
 //! Values the sales service accepts only once they are valid: each request is parsed into
-//! one of these at the first line of its handler.
+//! one of these at the first line of its handler; and the exact money of sales and refunds.
 
 mod custom_order;
 mod customer;
 mod expense;
+pub(crate) mod invoice_update;
+pub(crate) mod pricing;
+pub(crate) mod receipt;
+pub(crate) mod refund;
+pub(crate) mod sale;
 mod salesman;
 
 pub use custom_order::{CustomOrderChanges, CustomOrderFilter, CustomOrderStatus, NewCustomOrder};

@@ -4,6 +4,10 @@
 pub mod custom_orders;
 pub mod customers;
 pub mod expenses;
+pub(crate) mod idempotency;
+pub(crate) mod invoices;
+pub(crate) mod pending;
+pub(crate) mod refunds;
 pub mod salesmen;
 
 use sqlx::{PgConnection, Postgres, QueryBuilder, postgres::PgRow};
