@@ -1,11 +1,14 @@
 //! The REST routes of the gateway and the assembly of the whole front door.
 
+mod admin;
 mod auth;
 mod docs;
+mod drawer;
 mod extract;
 mod fields;
 mod health;
 mod products;
+mod reports;
 mod stock;
 mod users;
 mod vendors;
@@ -64,6 +67,17 @@ use crate::{grpc, http_error, middleware, state::AppState};
         stock::get,
         stock::update,
         stock::delete,
+        drawer::open,
+        drawer::pay_in,
+        drawer::pay_out,
+        drawer::close,
+        drawer::shift_close,
+        reports::shift_report,
+        reports::daily_report,
+        reports::sales_report,
+        admin::dashboard,
+        admin::get_settings,
+        admin::update_settings,
     ),
     components(schemas(health::Message, health::GatewayHealth, health::DependencyReport)),
     modifiers(&BearerSecurity),
@@ -74,6 +88,9 @@ use crate::{grpc, http_error, middleware, state::AppState};
         (name = "products", description = "Products of the catalog"),
         (name = "vendors", description = "Suppliers of products"),
         (name = "stock", description = "The stock ledger"),
+        (name = "pos", description = "The cashier's drawer and shift"),
+        (name = "reports", description = "Shift (X/Z), daily and sales reports"),
+        (name = "admin", description = "Admin dashboard and store settings"),
     )
 )]
 pub struct ApiDoc;
@@ -134,6 +151,19 @@ pub fn app(state: AppState, grpc_router: Router) -> Router {
         .route(
             "/stock/{id}",
             get(stock::get).put(stock::update).delete(stock::delete),
+        )
+        .route("/pos/cash-drawer/open", post(drawer::open))
+        .route("/pos/cash-drawer/pay-in", post(drawer::pay_in))
+        .route("/pos/cash-drawer/pay-out", post(drawer::pay_out))
+        .route("/pos/cash-drawer/close", post(drawer::close))
+        .route("/pos/shift-close", post(drawer::shift_close))
+        .route("/pos/shift-report", get(reports::shift_report))
+        .route("/pos/daily-report", get(reports::daily_report))
+        .route("/pos/sales-report", get(reports::sales_report))
+        .route("/admin", get(admin::dashboard))
+        .route(
+            "/admin/settings",
+            get(admin::get_settings).put(admin::update_settings),
         )
         .merge(docs::router(ApiDoc::openapi()))
         .fallback(http_error::not_found)

@@ -2,11 +2,16 @@
 //! custom orders, invoices, payments, refunds, cash drawers, shifts, idempotency keys,
 //! store settings) and serves `regal.sales.v1`.
 
+mod admin;
+mod cash;
+mod domain;
 mod error;
+mod reporting;
 // Scaffold: allowed until every area uses the shared handler helpers; remove then.
 #[allow(dead_code)]
 mod rpc;
 mod startup;
+mod store;
 
 pub use startup::{Application, migrate};
 
