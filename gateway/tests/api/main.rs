@@ -1,6 +1,8 @@
 //! End-to-end tests of the gateway and the services behind it, through real ports.
 
 mod auth;
+mod cash_drawer;
+mod cash_support;
 mod catalog_support;
 mod grpc;
 mod health;
