@@ -1,5 +1,6 @@
 //! End-to-end tests of the gateway and the services behind it, through real ports.
 
+mod admin_settings;
 mod auth;
 mod cash_drawer;
 mod cash_support;
