@@ -15,6 +15,7 @@ use crate::{
     routes::{
         extract::{Authenticated, RawJson},
         fields::{from_struct, money_out},
+        invoices::InvoiceOut,
     },
     state::AppState,
 };
@@ -86,8 +87,7 @@ impl From<proto::Customer> for RecentCustomerOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecentActivityOut {
     /// Up to 5 latest invoices.
-    #[schema(value_type = Vec<Object>)]
-    recent_invoices: Vec<Value>,
+    recent_invoices: Vec<InvoiceOut>,
     /// Up to 5 latest customers.
     recent_customers: Vec<RecentCustomerOut>,
 }
@@ -127,7 +127,11 @@ pub async fn dashboard(
             low_stock_products: summary.low_stock_products,
         },
         recent_activity: RecentActivityOut {
-            recent_invoices: Vec::new(),
+            recent_invoices: activity
+                .recent_invoices
+                .into_iter()
+                .map(|invoice| InvoiceOut::from_message(Some(invoice)))
+                .collect::<Result<_, _>>()?,
             recent_customers: activity
                 .recent_customers
                 .into_iter()

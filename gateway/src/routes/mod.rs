@@ -7,6 +7,8 @@ mod drawer;
 mod extract;
 mod fields;
 mod health;
+mod invoices;
+mod pos_sales;
 mod products;
 mod reports;
 mod stock;
@@ -67,6 +69,13 @@ use crate::{grpc, http_error, middleware, state::AppState};
         stock::get,
         stock::update,
         stock::delete,
+        invoices::list,
+        invoices::create,
+        invoices::get,
+        invoices::update,
+        invoices::delete,
+        pos_sales::quick_sell,
+        pos_sales::duplicate_bill,
         drawer::open,
         drawer::pay_in,
         drawer::pay_out,
@@ -88,7 +97,8 @@ use crate::{grpc, http_error, middleware, state::AppState};
         (name = "products", description = "Products of the catalog"),
         (name = "vendors", description = "Suppliers of products"),
         (name = "stock", description = "The stock ledger"),
-        (name = "pos", description = "The cashier's drawer and shift"),
+        (name = "invoices", description = "Invoices: drafts, sales, payments, cancellation"),
+        (name = "pos", description = "The till: quick-sell, duplicate bills, the cash drawer and shifts"),
         (name = "reports", description = "Shift (X/Z), daily and sales reports"),
         (name = "admin", description = "Admin dashboard and store settings"),
     )
@@ -151,6 +161,18 @@ pub fn app(state: AppState, grpc_router: Router) -> Router {
         .route(
             "/stock/{id}",
             get(stock::get).put(stock::update).delete(stock::delete),
+        )
+        .route("/invoices", get(invoices::list).post(invoices::create))
+        .route(
+            "/invoices/{id}",
+            get(invoices::get)
+                .put(invoices::update)
+                .delete(invoices::delete),
+        )
+        .route("/pos/quick-sell", post(pos_sales::quick_sell))
+        .route(
+            "/pos/duplicate-bill/{invoice_id}",
+            get(pos_sales::duplicate_bill),
         )
         .route("/pos/cash-drawer/open", post(drawer::open))
         .route("/pos/cash-drawer/pay-in", post(drawer::pay_in))

@@ -83,6 +83,7 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub outbox: OutboxSettings,
     pub login: LoginSettings,
+    pub sales: SalesSettings,
     /// How often each service checks its database for its gRPC health status.
     pub health_check_interval: Duration,
 }
@@ -188,6 +189,17 @@ pub struct OutboxSettings {
     pub batch_size: i64,
     /// `OUTBOX_RETENTION_HOURS`: how long published events stay available for re-fetching.
     pub retention: Duration,
+}
+
+/// The sale saga's recovery: how long a sale may stay between its stock reservation and
+/// its commit before the sweeper gives the stock back, and how often the sweeper looks.
+#[derive(Debug, Clone, Copy)]
+pub struct SalesSettings {
+    /// `SALES_PENDING_SALE_TIMEOUT_MS` (60000): age after which a pending sale counts as
+    /// abandoned (its reservation is released) and an unfinished refund restock is redone.
+    pub pending_sale_timeout: Duration,
+    /// `SALES_SWEEP_INTERVAL_MS` (10000): how often the sweeper runs.
+    pub sweep_interval: Duration,
 }
 
 /// Login rate limits: failed attempts counted per username and per client address.
@@ -397,6 +409,10 @@ impl Settings {
                         .max(1)
                         * 60,
                 ),
+            },
+            sales: SalesSettings {
+                pending_sale_timeout: source.millis_or("SALES_PENDING_SALE_TIMEOUT_MS", 60_000)?,
+                sweep_interval: source.millis_or("SALES_SWEEP_INTERVAL_MS", 10_000)?,
             },
             health_check_interval: source.millis_or("HEALTH_CHECK_INTERVAL_MS", 2_000)?,
         })

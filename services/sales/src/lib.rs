@@ -10,6 +10,7 @@ mod reporting;
 // Scaffold: allowed until every area uses the shared handler helpers; remove then.
 #[allow(dead_code)]
 mod rpc;
+mod selling;
 mod startup;
 mod store;
 

@@ -19,6 +19,7 @@ use crate::{
     rpc::Caller,
     store::{
         dashboard::{self, Counts, RecentCustomerRow},
+        invoices::{self, FullInvoice},
         settings::{self, SettingsRow},
     },
 };
@@ -69,6 +70,7 @@ pub struct Dashboard {
     pub low_stock_products: i64,
     pub counts: Counts,
     pub sales_today: Decimal,
+    pub recent_invoices: Vec<FullInvoice>,
     pub recent_customers: Vec<RecentCustomerRow>,
     pub last_updated: DateTime<Utc>,
 }
@@ -109,6 +111,7 @@ pub async fn dashboard<T>(
         .into_inner();
     let mut connection = pool.acquire().await?;
     let counts = dashboard::counts(&mut connection).await?;
+    let recent_invoices = invoices::latest(&mut connection, RECENT).await?;
     let recent_customers = dashboard::recent_customers(&mut connection, RECENT).await?;
     drop(connection);
     let today = reporting::figures_of(pool, Days::one(last_updated.date_naive())).await?;
@@ -118,6 +121,7 @@ pub async fn dashboard<T>(
         low_stock_products: products.low_stock_products,
         counts,
         sales_today: today.net_sales + today.taxes,
+        recent_invoices,
         recent_customers,
         last_updated,
     })

@@ -1,6 +1,11 @@
-//! Values the sales service accepts only once they are valid: each request is parsed into
-//! one of these at the first line of its handler.
+//! Requests as domain values that have checked themselves (each request is parsed into one
+//! of these at the first line of its handler), and the exact money of sales and refunds.
 
 pub mod drawer;
+pub(crate) mod invoice_update;
+pub(crate) mod pricing;
 pub mod report;
+// receipt
+// refund
+pub(crate) mod sale;
 pub mod settings;

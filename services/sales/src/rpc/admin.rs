@@ -9,6 +9,7 @@ use super::{SalesRpc, authorize, invalid};
 use crate::{
     admin,
     domain::settings::SettingsChanges,
+    selling::messages::invoice_message,
     store::{dashboard::RecentCustomerRow, settings::SettingsRow},
 };
 
@@ -61,7 +62,11 @@ pub(super) async fn get_admin_dashboard(
             low_stock_products: dashboard.low_stock_products,
         }),
         recent_activity: Some(proto::RecentActivity {
-            recent_invoices: Vec::new(),
+            recent_invoices: dashboard
+                .recent_invoices
+                .iter()
+                .map(invoice_message)
+                .collect(),
             recent_customers: dashboard
                 .recent_customers
                 .iter()

@@ -1,7 +1,11 @@
-//! The SQL of the sales service: plain functions over a connection or transaction. The
-//! use cases own `begin()` / `commit()`.
+//! SQL of the sales schema: plain async functions over a connection or transaction; the
+//! use cases own the transactions.
 
 pub mod dashboard;
 pub mod drawers;
+pub(crate) mod idempotency;
+pub(crate) mod invoices;
+pub(crate) mod pending;
 pub mod reports;
 pub mod settings;
+// refunds

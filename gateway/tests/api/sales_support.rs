@@ -1,0 +1,73 @@
+//! Helpers shared by the selling tests: quick-sells, invoices and refunds through REST.
+
+use regal_testkit::{TestResponse, TestSuite};
+use serde_json::{Value, json};
+
+/// `POST /pos/quick-sell` with `body`, and an `Idempotency-Key` when given.
+pub async fn quick_sell(
+    suite: &TestSuite,
+    token: &str,
+    body: &Value,
+    key: Option<&str>,
+) -> TestResponse {
+    let mut request = suite
+        .http()
+        .post("/pos/quick-sell")
+        .bearer(token)
+        .json(body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    request.send().await
+}
+
+/// Sells `quantity` of one product and panics unless it is sold.
+pub async fn sell(suite: &TestSuite, token: &str, product_id: &str, quantity: i64) -> Value {
+    let response = quick_sell(
+        suite,
+        token,
+        &json!({"items": [{"product_id": product_id, "quantity": quantity}]}),
+        None,
+    )
+    .await;
+    assert_eq!(response.status, 201, "quick-sell: {}", response.text());
+    response.json()
+}
+
+/// `POST /refunds`.
+pub async fn refund(
+    suite: &TestSuite,
+    token: &str,
+    body: &Value,
+    key: Option<&str>,
+) -> TestResponse {
+    let mut request = suite.http().post("/refunds").bearer(token).json(body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    request.send().await
+}
+
+pub async fn get_json(suite: &TestSuite, token: &str, path: &str) -> Value {
+    let response = suite.http().get(path).bearer(token).send().await;
+    assert_eq!(response.status, 200, "GET {path}: {}", response.text());
+    response.json()
+}
+
+/// How many invoices the sales schema holds.
+pub async fn invoice_count(suite: &TestSuite) -> i64 {
+    let mut connection = suite.database().connect().await;
+    sqlx::query_scalar("select count(*) from sales.invoices")
+        .fetch_one(&mut connection)
+        .await
+        .expect("invoices are readable")
+}
+
+/// How many sales are still pending.
+pub async fn pending_count(suite: &TestSuite) -> i64 {
+    let mut connection = suite.database().connect().await;
+    sqlx::query_scalar("select count(*) from sales.pending_sales")
+        .fetch_one(&mut connection)
+        .await
+        .expect("pending sales are readable")
+}

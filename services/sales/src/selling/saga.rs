@@ -1,0 +1,393 @@
+//! One sale through the saga (see the module above).
+
+use regal_domain::{money::to_text, parse_uuid};
+use regal_errors::FieldViolation;
+use regal_outbox::NewEvent;
+use regal_proto::catalog::v1::{ReleaseStockRequest, ReserveStockRequest, ReservedLine, StockLine};
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::PgConnection;
+use tonic::Code;
+use uuid::Uuid;
+
+use super::{Upstream, messages};
+use crate::{
+    domain::{
+        pricing::{self, PricedLine, PricingError, Settlement, SettlementError},
+        sale::{PaymentIn, PaymentMethod, SaleLines, SaleTerms},
+    },
+    error::SalesError,
+    rpc::{Caller, SalesRpc},
+    store::{
+        idempotency as keys,
+        invoices::{self, FullInvoice, NewInvoiceRow},
+        pending::{self, PendingKind},
+    },
+};
+
+/// How a sale's payments decide its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PaymentRule {
+    /// Quick-sell: paid; no payments = one cash payment of exactly the total.
+    PaidOrCashExact,
+    /// Paid: the payments must cover the total.
+    Paid,
+    /// Issued, whatever was paid so far.
+    Issued,
+    /// Paid when the payments cover the total, issued otherwise.
+    ByPayments,
+}
+
+/// A sale ready to run.
+pub(crate) struct Sale<'a> {
+    pub id: Uuid,
+    pub kind: PendingKind,
+    pub terms: &'a SaleTerms,
+    pub rule: PaymentRule,
+    /// The key to complete in the sale's commit.
+    pub idempotency_key: Option<&'a str>,
+}
+
+/// The marker of the test build's injected crash (see `fault-injection` in Cargo.toml):
+/// a quick-sell with this `Idempotency-Key` stops right after its reservation, as if the
+/// process had died, leaving the pending row and the reservation to the sweeper.
+#[cfg(feature = "fault-injection")]
+pub const CRASH_AFTER_RESERVE_KEY: &str = "fault-injection:crash-after-reserve";
+
+pub(crate) fn is_injected_crash(_sale_key: Option<&str>) -> bool {
+    #[cfg(feature = "fault-injection")]
+    {
+        _sale_key == Some(CRASH_AFTER_RESERVE_KEY)
+    }
+    #[cfg(not(feature = "fault-injection"))]
+    {
+        false
+    }
+}
+
+/// Customers and salesmen named by a sale must exist (404 before anything moves).
+pub(crate) async fn check_references(
+    connection: &mut PgConnection,
+    terms: &SaleTerms,
+) -> Result<(), SalesError> {
+    if let Some(customer_id) = terms.customer_id
+        && !invoices::customer_exists(&mut *connection, customer_id).await?
+    {
+        return Err(SalesError::not_found("Customer"));
+    }
+    if let Some(salesman_id) = terms.salesman_id
+        && !invoices::salesman_exists(&mut *connection, salesman_id).await?
+    {
+        return Err(SalesError::not_found("Salesman"));
+    }
+    Ok(())
+}
+
+/// Runs the saga of a new sale (quick-sell or a new invoice) and returns the invoice.
+pub(crate) async fn sell(
+    rpc: &SalesRpc,
+    caller: &Caller,
+    upstream: &Upstream,
+    sale: Sale<'_>,
+) -> Result<FullInvoice, SalesError> {
+    let mut connection = rpc.pool.acquire().await?;
+    check_references(&mut connection, sale.terms).await?;
+    let request = serde_json::to_value(sale.terms).unwrap_or_default();
+    pending::insert(
+        &mut connection,
+        sale.id,
+        sale.kind,
+        caller.principal.user_id,
+        sale.idempotency_key,
+        request,
+    )
+    .await?;
+    drop(connection);
+
+    let reserved = match reserve(upstream, sale.id, &sale.terms.lines).await {
+        Ok(lines) => lines,
+        Err(error) => {
+            compensate(rpc, upstream, sale.id, !is_refusal(&error)).await;
+            return Err(error);
+        }
+    };
+    if is_injected_crash(sale.idempotency_key) {
+        tracing::warn!(sale_id = %sale.id, "injected crash after the reservation");
+        return Err(SalesError::Service(
+            regal_errors::ServiceError::Unavailable("injected crash".to_owned()),
+        ));
+    }
+    match commit(rpc, caller, &sale, reserved).await {
+        Ok(invoice) => Ok(invoice),
+        Err(error) => {
+            compensate(rpc, upstream, sale.id, true).await;
+            Err(error)
+        }
+    }
+}
+
+/// Errors where catalog refused the reservation outright: nothing was taken.
+fn is_refusal(error: &SalesError) -> bool {
+    matches!(error, SalesError::Upstream { status, .. }
+        if matches!(status.code(), Code::NotFound | Code::FailedPrecondition | Code::InvalidArgument | Code::AlreadyExists))
+        || matches!(error, SalesError::Validation(_))
+}
+
+/// Asks catalog for the stock of a sale; the answer carries the authoritative prices.
+pub(crate) async fn reserve(
+    upstream: &Upstream,
+    sale_id: Uuid,
+    lines: &SaleLines,
+) -> Result<Vec<PricedLine>, SalesError> {
+    let request = ReserveStockRequest {
+        sale_id: sale_id.to_string(),
+        lines: lines
+            .lines()
+            .iter()
+            .map(|(product_id, quantity)| StockLine {
+                product_id: product_id.to_string(),
+                quantity: *quantity,
+            })
+            .collect(),
+    };
+    let answer = upstream
+        .catalog()
+        .reserve_stock(upstream.request(request))
+        .await
+        .map_err(SalesError::upstream("catalog"))?
+        .into_inner();
+    answer.lines.iter().map(priced_line).collect()
+}
+
+pub(crate) fn priced_line(line: &ReservedLine) -> Result<PricedLine, SalesError> {
+    let unreadable =
+        |_: FieldViolation| SalesError::from(anyhow::anyhow!("catalog sent an unreadable line"));
+    let amount = |value: Option<&regal_proto::common::v1::Decimal>| {
+        regal_domain::money::parse_amount("line", value.map_or("0", |value| value.value.as_str()))
+            .map_err(unreadable)
+    };
+    Ok(PricedLine {
+        product_id: parse_uuid("product_id", &line.product_id).map_err(unreadable)?,
+        sku: line.sku.clone(),
+        name: line.name.clone(),
+        quantity: line.quantity,
+        unit_price: amount(line.unit_price.as_ref())?,
+        cost_price: amount(line.cost_price.as_ref())?,
+        tax_rate: amount(line.tax_rate.as_ref())?,
+        discount_rate: amount(line.discount.as_ref())?,
+    })
+}
+
+/// Gives the stock of a failed sale back, then forgets the pending row. When catalog
+/// cannot be reached the row stays, and the sweeper releases it later.
+pub(crate) async fn compensate(rpc: &SalesRpc, upstream: &Upstream, sale_id: Uuid, release: bool) {
+    if release {
+        let answer = upstream
+            .catalog()
+            .release_stock(upstream.request(ReleaseStockRequest {
+                sale_id: sale_id.to_string(),
+            }))
+            .await;
+        if let Err(status) = answer {
+            tracing::warn!(sale_id = %sale_id, error = %status.message(),
+                "reservation not released; the sweeper will");
+            return;
+        }
+    }
+    let forgotten = async {
+        let mut connection = rpc.pool.acquire().await?;
+        pending::take(&mut connection, sale_id).await
+    }
+    .await;
+    if let Err(error) = forgotten {
+        tracing::warn!(sale_id = %sale_id, error = %error, "pending sale not removed");
+    }
+}
+
+/// The money of a sale: totals and what the payments settle.
+pub(crate) fn price_and_settle(
+    lines: Vec<PricedLine>,
+    terms: &SaleTerms,
+    rule: PaymentRule,
+) -> Result<(pricing::Priced, Vec<PaymentIn>, Settlement, &'static str), SalesError> {
+    let priced = pricing::price(lines, terms.discount).map_err(|error| match error {
+        PricingError::DiscountTooLarge { most } => SalesError::from(FieldViolation::new(
+            "discount",
+            "less_than_equal",
+            format!("Discount should be at most {}", to_text(most)),
+        )),
+    })?;
+    let total = priced.totals.total;
+    let payments = if rule == PaymentRule::PaidOrCashExact && terms.payments.is_empty() {
+        if total.is_zero() {
+            Vec::new()
+        } else {
+            vec![PaymentIn {
+                method: PaymentMethod::Cash,
+                amount: total,
+            }]
+        }
+    } else {
+        terms.payments.clone()
+    };
+    let tenders: Vec<(bool, Decimal)> = payments
+        .iter()
+        .map(|payment| (payment.method == PaymentMethod::Cash, payment.amount))
+        .collect();
+    let settlement = pricing::settle(total, &tenders).map_err(|error| match error {
+        SettlementError::NonCashOverTotal => SalesError::from(FieldViolation::new(
+            "payments",
+            "value_error",
+            "Only cash may exceed the total (card and other payments give no change)",
+        )),
+    })?;
+    let covered = settlement.amount_paid >= total;
+    let status = match rule {
+        PaymentRule::PaidOrCashExact | PaymentRule::Paid if !covered => {
+            return Err(SalesError::from(FieldViolation::new(
+                "payments",
+                "value_error",
+                format!(
+                    "Payments of {} are short of the total {}",
+                    to_text(settlement.amount_paid),
+                    to_text(total)
+                ),
+            )));
+        }
+        PaymentRule::PaidOrCashExact | PaymentRule::Paid => "paid",
+        PaymentRule::Issued => "issued",
+        PaymentRule::ByPayments if covered => "paid",
+        PaymentRule::ByPayments => "issued",
+    };
+    Ok((priced, payments, settlement, status))
+}
+
+/// Step 4: the sale's one transaction.
+async fn commit(
+    rpc: &SalesRpc,
+    caller: &Caller,
+    sale: &Sale<'_>,
+    reserved: Vec<PricedLine>,
+) -> Result<FullInvoice, SalesError> {
+    let (priced, payments, settlement, status) = price_and_settle(reserved, sale.terms, sale.rule)?;
+    let mut transaction = rpc.pool.begin().await?;
+    if !pending::take(&mut transaction, sale.id).await? {
+        return Err(SalesError::Service(
+            regal_errors::ServiceError::Unavailable(
+                "The sale took too long and was abandoned; nothing was sold, try again".to_owned(),
+            ),
+        ));
+    }
+    let shift_id = invoices::open_shift_of(&mut transaction, caller.principal.user_id).await?;
+    charge_customer(
+        &mut transaction,
+        sale.terms.customer_id,
+        status,
+        priced.totals.total,
+        settlement,
+    )
+    .await?;
+    let invoice_no = invoices::next_invoice_no(&mut transaction).await?;
+    invoices::insert(
+        &mut transaction,
+        &NewInvoiceRow {
+            id: sale.id,
+            invoice_no: Some(invoice_no),
+            status,
+            customer_id: sale.terms.customer_id,
+            salesman_id: sale.terms.salesman_id,
+            cashier_id: caller.principal.user_id,
+            cashier: &caller.principal.username,
+            shift_id,
+            invoice_discount: sale.terms.discount,
+            priced: &priced,
+            settlement,
+        },
+        &payments,
+    )
+    .await?;
+    if let Some(key) = sale.idempotency_key {
+        keys::complete(&mut transaction, caller.principal.user_id, key, sale.id).await?;
+    }
+    let invoice = invoices::load_full(&mut transaction, sale.id)
+        .await?
+        .ok_or_else(|| SalesError::from(anyhow::anyhow!("the invoice just written is missing")))?;
+    record_sold(rpc, &mut transaction, caller, &invoice).await?;
+    transaction.commit().await?;
+    tracing::info!(sale_id = %sale.id, invoice_no = ?invoice.row.invoice_no, "sale committed");
+    Ok(invoice)
+}
+
+/// An issued invoice's unpaid part is owed by its customer: it raises their balance,
+/// within their credit limit (409 beyond it). Walk-in sales owe nothing on account.
+pub(crate) async fn charge_customer(
+    connection: &mut PgConnection,
+    customer_id: Option<Uuid>,
+    status: &str,
+    total: Decimal,
+    settlement: Settlement,
+) -> Result<(), SalesError> {
+    let owed = total - settlement.amount_paid;
+    let Some(customer_id) = customer_id else {
+        return Ok(());
+    };
+    if status != "issued" || owed <= Decimal::ZERO {
+        return Ok(());
+    }
+    if !invoices::move_customer_balance(connection, customer_id, owed).await? {
+        return Err(SalesError::Conflict(
+            "The customer's credit limit does not cover the unpaid amount".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// The audit events of a sold invoice: the invoice, then each payment.
+pub(crate) async fn record_sold(
+    rpc: &SalesRpc,
+    connection: &mut PgConnection,
+    caller: &Caller,
+    invoice: &FullInvoice,
+) -> Result<(), SalesError> {
+    rpc.outbox
+        .record(
+            &mut *connection,
+            &caller.context,
+            NewEvent {
+                entity: "invoice",
+                entity_id: invoice.row.id.to_string(),
+                action: "sold",
+                changes: messages::invoice_audit(invoice),
+            },
+        )
+        .await?;
+    record_payments(rpc, connection, caller, invoice.row.id, &invoice.payments).await
+}
+
+pub(crate) async fn record_payments(
+    rpc: &SalesRpc,
+    connection: &mut PgConnection,
+    caller: &Caller,
+    invoice_id: Uuid,
+    payments: &[invoices::PaymentRow],
+) -> Result<(), SalesError> {
+    for payment in payments {
+        rpc.outbox
+            .record(
+                &mut *connection,
+                &caller.context,
+                NewEvent {
+                    entity: "payment",
+                    entity_id: format!("{invoice_id}/{}", payment.position),
+                    action: "recorded",
+                    changes: json!({
+                        "invoice_id": invoice_id,
+                        "method": payment.method,
+                        "amount": to_text(payment.amount),
+                    }),
+                },
+            )
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! `sales.idempotency_keys`: one row per (user, key), claimed before the work starts and
+//! completed with the id of what the work made, in the work's own transaction.
+
+use std::time::Duration;
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::error::SalesError;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyRow {
+    pub operation: String,
+    pub request_hash: String,
+    pub resource_id: Option<Uuid>,
+}
+
+/// Claims the key; `None` when this call claimed it, else the row already there.
+pub async fn claim(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    key: &str,
+    operation: &str,
+    request_hash: &str,
+) -> Result<Option<KeyRow>, SalesError> {
+    let claimed = sqlx::query(
+        "insert into sales.idempotency_keys (user_id, key, operation, request_hash) \
+         values ($1, $2, $3, $4) on conflict do nothing",
+    )
+    .bind(user_id)
+    .bind(key)
+    .bind(operation)
+    .bind(request_hash)
+    .execute(&mut *connection)
+    .await?
+    .rows_affected()
+        == 1;
+    if claimed {
+        return Ok(None);
+    }
+    Ok(find(connection, user_id, key).await?)
+}
+
+pub async fn find(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    key: &str,
+) -> Result<Option<KeyRow>, SalesError> {
+    Ok(sqlx::query_as(
+        "select operation, request_hash, resource_id from sales.idempotency_keys \
+         where user_id = $1 and key = $2",
+    )
+    .bind(user_id)
+    .bind(key)
+    .fetch_optional(connection)
+    .await?)
+}
+
+/// Records what the work made, in the work's transaction.
+pub async fn complete(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    key: &str,
+    resource_id: Uuid,
+) -> Result<(), SalesError> {
+    sqlx::query(
+        "update sales.idempotency_keys set resource_id = $3 where user_id = $1 and key = $2",
+    )
+    .bind(user_id)
+    .bind(key)
+    .bind(resource_id)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// Frees a key whose work failed, so the request may be sent again.
+pub async fn release(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    key: &str,
+) -> Result<(), SalesError> {
+    sqlx::query(
+        "delete from sales.idempotency_keys \
+         where user_id = $1 and key = $2 and resource_id is null",
+    )
+    .bind(user_id)
+    .bind(key)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// Frees keys whose work never finished (the process died mid-request) once they are
+/// older than `older_than` and no pending sale still holds them.
+pub async fn release_stale(
+    connection: &mut PgConnection,
+    older_than: Duration,
+) -> Result<u64, SalesError> {
+    Ok(sqlx::query(
+        "delete from sales.idempotency_keys k \
+         where resource_id is null and created_at < now() - make_interval(secs => $1) \
+           and not exists (select 1 from sales.pending_sales p \
+                           where p.cashier_id = k.user_id and p.idempotency_key = k.key)",
+    )
+    .bind(older_than.as_secs_f64())
+    .execute(connection)
+    .await?
+    .rows_affected())
+}

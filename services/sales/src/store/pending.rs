@@ -1,0 +1,91 @@
+//! `sales.pending_sales`: sales between their stock reservation and their commit. Whoever
+//! deletes a row first decides the sale's fate: the commit (sold) or the sweeper
+//! (released).
+
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::error::SalesError;
+
+/// 'quick_sell' | 'invoice' | 'draft'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PendingKind {
+    QuickSell,
+    Invoice,
+    Draft,
+}
+
+impl PendingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::QuickSell => "quick_sell",
+            Self::Invoice => "invoice",
+            Self::Draft => "draft",
+        }
+    }
+}
+
+pub async fn insert(
+    connection: &mut PgConnection,
+    sale_id: Uuid,
+    kind: PendingKind,
+    cashier_id: Uuid,
+    idempotency_key: Option<&str>,
+    request: Value,
+) -> Result<(), SalesError> {
+    sqlx::query(
+        "insert into sales.pending_sales (id, kind, cashier_id, idempotency_key, request) \
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(sale_id)
+    .bind(kind.as_str())
+    .bind(cashier_id)
+    .bind(idempotency_key)
+    .bind(request)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// Takes the pending row of a sale in the caller's transaction. `false` when it is gone:
+/// the sweeper already released the sale, which must then not be completed.
+pub async fn take(connection: &mut PgConnection, sale_id: Uuid) -> Result<bool, SalesError> {
+    let deleted = sqlx::query("delete from sales.pending_sales where id = $1")
+        .bind(sale_id)
+        .execute(connection)
+        .await?
+        .rows_affected();
+    Ok(deleted == 1)
+}
+
+/// A pending sale the sweeper took.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Abandoned {
+    pub id: Uuid,
+    pub cashier_id: Uuid,
+    pub idempotency_key: Option<String>,
+}
+
+/// Takes up to `limit` sales pending for longer than `older_than`, skipping rows another
+/// transaction holds (a commit in progress, or another replica's sweep). The rows stay
+/// locked (deleted, uncommitted) until the caller's transaction ends.
+pub async fn take_abandoned(
+    connection: &mut PgConnection,
+    older_than: Duration,
+    limit: i64,
+) -> Result<Vec<Abandoned>, SalesError> {
+    Ok(sqlx::query_as(
+        "delete from sales.pending_sales where id in ( \
+             select id from sales.pending_sales \
+             where created_at < now() - make_interval(secs => $1) \
+             order by created_at limit $2 for update skip locked) \
+         returning id, cashier_id, idempotency_key",
+    )
+    .bind(older_than.as_secs_f64())
+    .bind(limit)
+    .fetch_all(connection)
+    .await?)
+}
