@@ -10,6 +10,7 @@ mod health;
 mod invoices;
 mod pos_sales;
 mod products;
+mod refunds;
 mod reports;
 mod stock;
 mod users;
@@ -87,6 +88,11 @@ use crate::{grpc, http_error, middleware, state::AppState};
         admin::dashboard,
         admin::get_settings,
         admin::update_settings,
+        refunds::list,
+        refunds::create,
+        refunds::get,
+        refunds::update,
+        refunds::delete,
     ),
     components(schemas(health::Message, health::GatewayHealth, health::DependencyReport)),
     modifiers(&BearerSecurity),
@@ -101,6 +107,7 @@ use crate::{grpc, http_error, middleware, state::AppState};
         (name = "pos", description = "The till: quick-sell, duplicate bills, the cash drawer and shifts"),
         (name = "reports", description = "Shift (X/Z), daily and sales reports"),
         (name = "admin", description = "Admin dashboard and store settings"),
+        (name = "refunds", description = "Refunds of sold units"),
     )
 )]
 pub struct ApiDoc;
@@ -186,6 +193,13 @@ pub fn app(state: AppState, grpc_router: Router) -> Router {
         .route(
             "/admin/settings",
             get(admin::get_settings).put(admin::update_settings),
+        )
+        .route("/refunds", get(refunds::list).post(refunds::create))
+        .route(
+            "/refunds/{id}",
+            get(refunds::get)
+                .put(refunds::update)
+                .delete(refunds::delete),
         )
         .merge(docs::router(ApiDoc::openapi()))
         .fallback(http_error::not_found)

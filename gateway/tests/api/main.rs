@@ -11,6 +11,7 @@ mod http_basics;
 mod products;
 mod quick_sell;
 mod reservations;
+mod saga;
 mod sales_reports;
 mod sales_support;
 mod stock;

@@ -6,11 +6,11 @@ use regal_authz::{AuthInterceptor, TokenCodec};
 use regal_config::Settings;
 use regal_outbox::Outbox;
 use regal_proto::{sales::v1::sales_service_server::SalesServiceServer, service_names};
-use regal_server::{Prepare, ServiceHost, Shutdown};
+use regal_server::{BackgroundTask, Prepare, ServiceHost, Shutdown};
 use sqlx::PgPool;
 use tonic::service::Routes;
 
-use crate::{SCHEMA, rpc::SalesRpc};
+use crate::{SCHEMA, rpc::SalesRpc, selling::sweeper::Sweeper};
 
 /// The sales service, bound to its port and ready to run.
 pub struct Application {
@@ -52,9 +52,16 @@ impl Application {
             self.settings.pagination,
         );
         let routes = Routes::new(SalesServiceServer::with_interceptor(rpc, interceptor));
+        let sweeper = Sweeper::new(
+            pool.clone(),
+            regal_server::lazy_channel(&network.catalog_url, upstream_timeout)?,
+            &self.settings.tokens,
+            self.settings.sales,
+        );
+        let sweeper: BackgroundTask = Box::pin(sweeper.run(shutdown.clone()));
         let prepare = prepare(pool);
         self.host
-            .serve(routes, prepare, vec![relay], shutdown)
+            .serve(routes, prepare, vec![relay, sweeper], shutdown)
             .await
     }
 }

@@ -4,8 +4,8 @@
 pub mod drawer;
 pub(crate) mod invoice_update;
 pub(crate) mod pricing;
+pub(crate) mod receipt;
+pub(crate) mod refund;
 pub mod report;
-// receipt
-// refund
 pub(crate) mod sale;
 pub mod settings;

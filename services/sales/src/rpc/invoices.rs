@@ -127,8 +127,22 @@ pub(super) async fn quick_sell(
 }
 
 pub(super) async fn get_duplicate_bill(
-    _rpc: &SalesRpc,
-    _request: Request<proto::GetDuplicateBillRequest>,
+    rpc: &SalesRpc,
+    request: Request<proto::GetDuplicateBillRequest>,
 ) -> Result<Response<proto::GetDuplicateBillResponse>, Status> {
-    Err(Status::unimplemented("not built yet"))
+    let caller = authorize(&request, Permission::PointOfSale)?;
+    let id = regal_domain::parse_uuid("path.invoice_id", &request.get_ref().invoice_id)
+        .map_err(|violation| invalid(vec![violation]))?;
+    let text = request.get_ref().format() == proto::ReceiptFormat::Text;
+    let reprinted = invoices::reprint(rpc, &caller, id).await?;
+    let text_receipt = if text {
+        Some(invoices::text_receipt(rpc, &reprinted).await?)
+    } else {
+        None
+    };
+    Ok(Response::new(proto::GetDuplicateBillResponse {
+        invoice: Some(invoice_message(&reprinted)),
+        duplicate: true,
+        text_receipt,
+    }))
 }

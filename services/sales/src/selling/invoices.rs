@@ -705,3 +705,56 @@ pub(crate) async fn reprint(
     transaction.commit().await?;
     Ok(invoice)
 }
+
+/// The 80-column text of a duplicate bill, with the store's name, address and footer.
+pub(crate) async fn text_receipt(
+    rpc: &SalesRpc,
+    invoice: &FullInvoice,
+) -> Result<String, SalesError> {
+    let mut connection = rpc.pool.acquire().await?;
+    let (store_name, address, footer, currency): (String, String, String, String) =
+        sqlx::query_as("select store_name, address, receipt_footer, currency from sales.settings")
+            .fetch_one(&mut *connection)
+            .await?;
+    let row = &invoice.row;
+    let receipt = crate::domain::receipt::Receipt {
+        store_name: &store_name,
+        address: &address,
+        footer: &footer,
+        currency: &currency,
+        invoice_no: row.invoice_no.as_deref().unwrap_or(""),
+        date: row
+            .sold_at
+            .unwrap_or(row.created_at)
+            .format("%Y-%m-%d %H:%M:%S UTC")
+            .to_string(),
+        cashier: &row.cashier,
+        status: &row.status,
+        lines: invoice
+            .items
+            .iter()
+            .map(|item| {
+                (
+                    item.name.as_str(),
+                    item.quantity,
+                    item.unit_price,
+                    item.discount,
+                    item.line_total,
+                )
+            })
+            .collect(),
+        subtotal: row.subtotal,
+        discount: row.discount,
+        tax: row.tax,
+        total: row.total,
+        payments: invoice
+            .payments
+            .iter()
+            .map(|payment| (payment.method.as_str(), payment.amount))
+            .collect(),
+        amount_paid: row.amount_paid,
+        change_due: row.change_due,
+        reprint_count: row.reprint_count,
+    };
+    Ok(receipt.render())
+}

@@ -18,6 +18,7 @@ pub(crate) mod idempotency;
 pub(crate) mod invoices;
 pub(crate) mod messages;
 pub(crate) mod saga;
+pub(crate) mod sweeper;
 
 use regal_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use tonic::{Request, transport::Channel};

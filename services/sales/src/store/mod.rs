@@ -6,6 +6,6 @@ pub mod drawers;
 pub(crate) mod idempotency;
 pub(crate) mod invoices;
 pub(crate) mod pending;
+pub(crate) mod refunds;
 pub mod reports;
 pub mod settings;
-// refunds
