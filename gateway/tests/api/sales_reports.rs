@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     cash_support::{close_drawer, get, my_shift_report, open_drawer, post},
     catalog_support::create_product_with,
-    sales_support::quick_sell,
+    sales_support::{quick_sell, refund},
 };
 
 /// A two-decimal money string as cents.
@@ -57,11 +57,19 @@ struct Sums {
     invoices: i64,
     gross: i64,
     discounts: i64,
+    refunds: i64,
     taxes: i64,
     net: i64,
 }
 
 impl Sums {
+    /// A refund of `net` (before tax) and `tax`.
+    fn add_refund(&mut self, net: i64, tax: i64) {
+        self.refunds += net;
+        self.taxes -= tax;
+        self.net -= net;
+    }
+
     fn add_invoice(&mut self, invoice: &Value) {
         let totals = &invoice["totals"];
         self.invoices += 1;
@@ -76,6 +84,7 @@ impl Sums {
             invoices: report["invoices_count"].as_i64().unwrap(),
             gross: cents(&report["gross_sales"]),
             discounts: cents(&report["discounts"]),
+            refunds: cents(&report["refunds"]),
             taxes: cents(&report["taxes"]),
             net: cents(&report["net_sales"]),
         }
@@ -88,6 +97,7 @@ impl Sums {
             sums.invoices += row_sums.invoices;
             sums.gross += row_sums.gross;
             sums.discounts += row_sums.discounts;
+            sums.refunds += row_sums.refunds;
             sums.taxes += row_sums.taxes;
             sums.net += row_sums.net;
         }
@@ -237,10 +247,51 @@ async fn shift_daily_and_sales_reports_agree_with_each_other_and_with_the_invoic
         }
         *by_method.entry("cash".to_owned()).or_default() -= cents(&invoice["change_due"]);
     }
-    let kept: i64 = invoices
+    let mut kept: i64 = invoices
         .iter()
         .map(|invoice| cents(&invoice["totals"]["total"]))
         .sum();
+
+    // Refunds: the first cashier gives back the whole one-line invoice in cash (its net and
+    // tax exactly); the second gives back two untaxed units by card.
+    let whole = refund(
+        &suite,
+        &first.access_token,
+        &json!({"invoice_id": invoices[1]["id"], "items": [line(&discounted, 1)],
+                "reason": "changed mind"}),
+        None,
+    )
+    .await;
+    assert_eq!(whole.status, 201, "{}", whole.text());
+    let whole = whole.json();
+    assert_eq!(whole["amount"], invoices[1]["totals"]["total"]);
+    let whole_net =
+        cents(&invoices[1]["totals"]["subtotal"]) - cents(&invoices[1]["totals"]["discount"]);
+    let whole_tax = cents(&invoices[1]["totals"]["tax"]);
+    let by_card = refund(
+        &suite,
+        &second.access_token,
+        &json!({"invoice_id": invoices[2]["id"], "items": [line(&untaxed, 2)],
+                "reason": "broken", "method": "card"}),
+        None,
+    )
+    .await;
+    assert_eq!(by_card.status, 201, "{}", by_card.text());
+    let by_card_amount = cents(&by_card.json()["amount"]);
+    assert_eq!(by_card_amount, 2 * 99);
+    all.add_refund(whole_net, whole_tax);
+    all.add_refund(by_card_amount, 0);
+    by_cashier
+        .get_mut(&first_user.id)
+        .unwrap()
+        .add_refund(whole_net, whole_tax);
+    by_cashier
+        .get_mut(&second_user.id)
+        .unwrap()
+        .add_refund(by_card_amount, 0);
+    *by_method.get_mut("cash").unwrap() -= cents(&whole["amount"]);
+    *by_method.get_mut("card").unwrap() -= by_card_amount;
+    kept -= cents(&whole["amount"]) + by_card_amount;
     assert_eq!(by_method.values().sum::<i64>(), kept);
     assert_eq!(all.net + all.taxes, kept);
 
@@ -256,10 +307,8 @@ async fn shift_daily_and_sales_reports_agree_with_each_other_and_with_the_invoic
         let cash_kept = cents(&report["payments_by_method"]["cash"]);
         assert_eq!(cents(&report["expected_cash"]), float + cash_kept);
     }
-    let first_cash: i64 = invoices[..2]
-        .iter()
-        .map(|invoice| cents(&invoice["totals"]["total"]))
-        .sum();
+    // Both of the first cashier's sales were cash; one was given back in cash.
+    let first_cash: i64 = cents(&invoices[0]["totals"]["total"]);
     let first_report = my_shift_report(&suite, &first.access_token).await;
     assert_eq!(cents(&first_report["expected_cash"]), 5000 + first_cash);
 
@@ -268,7 +317,7 @@ async fn shift_daily_and_sales_reports_agree_with_each_other_and_with_the_invoic
     assert_eq!(daily.status, 200, "{}", daily.text());
     let daily = daily.json();
     assert_eq!(Sums::of_report(&daily), all);
-    assert_eq!(daily["refunds"], "0.00");
+    assert_eq!(daily["refunds"], money(whole_net + by_card_amount));
     let cashier_rows = daily["by_cashier"].as_array().unwrap();
     assert_eq!(cashier_rows.len(), 2);
     assert_eq!(Sums::of_rows(cashier_rows), all);
@@ -281,7 +330,9 @@ async fn shift_daily_and_sales_reports_agree_with_each_other_and_with_the_invoic
     }
     let top = daily["top_products"].as_array().unwrap();
     assert_eq!(top[0]["product_id"], untaxed["id"]);
-    assert_eq!(top[0]["quantity"], 10);
+    assert_eq!(top[0]["quantity"], 10 - 2);
+    assert_eq!(top[1]["product_id"], taxed["id"]);
+    assert_eq!(top[1]["quantity"], 6);
     assert_eq!(
         daily,
         get(&suite, &first.access_token, "/pos/daily-report")
@@ -290,7 +341,7 @@ async fn shift_daily_and_sales_reports_agree_with_each_other_and_with_the_invoic
     );
 
     // The sales report: every grouping sums to the same totals.
-    let mut salesman_net = 0;
+    let mut salesman_net = -by_card_amount;
     for invoice in [&invoices[0], &invoices[2]] {
         salesman_net +=
             cents(&invoice["totals"]["subtotal"]) - cents(&invoice["totals"]["discount"]);
@@ -312,10 +363,11 @@ async fn shift_daily_and_sales_reports_agree_with_each_other_and_with_the_invoic
             (
                 row_sums.gross,
                 row_sums.discounts,
+                row_sums.refunds,
                 row_sums.taxes,
                 row_sums.net
             ),
-            (all.gross, all.discounts, all.taxes, all.net),
+            (all.gross, all.discounts, all.refunds, all.taxes, all.net),
             "{group_by} rows"
         );
         let cost: i64 = rows.iter().map(|row| cents(&row["cost"])).sum();
@@ -330,7 +382,7 @@ async fn shift_daily_and_sales_reports_agree_with_each_other_and_with_the_invoic
             .map(|row| row["quantity"].as_i64().unwrap())
             .sum();
         assert_eq!(totals["quantity"], quantity);
-        assert_eq!(quantity, 2 + 3 + 7 + 1 + 1 + 2 + 3 + 1);
+        assert_eq!(quantity, 2 + 3 + 7 + 1 + 1 + 2 + 3 + 1 - 1 - 2);
         if group_by == "salesman" {
             let sam = rows
                 .iter()
