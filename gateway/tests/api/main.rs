@@ -10,6 +10,7 @@ mod health;
 mod http_basics;
 mod products;
 mod quick_sell;
+mod refunds;
 mod reservations;
 mod saga;
 mod sales_reports;

@@ -1,7 +1,7 @@
 //! Helpers shared by the selling tests: quick-sells, invoices and refunds through REST.
 
 use regal_testkit::{TestResponse, TestSuite};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// `POST /pos/quick-sell` with `body`, and an `Idempotency-Key` when given.
 pub async fn quick_sell(
@@ -19,19 +19,6 @@ pub async fn quick_sell(
         request = request.header("Idempotency-Key", key);
     }
     request.send().await
-}
-
-/// Sells `quantity` of one product and panics unless it is sold.
-pub async fn sell(suite: &TestSuite, token: &str, product_id: &str, quantity: i64) -> Value {
-    let response = quick_sell(
-        suite,
-        token,
-        &json!({"items": [{"product_id": product_id, "quantity": quantity}]}),
-        None,
-    )
-    .await;
-    assert_eq!(response.status, 201, "quick-sell: {}", response.text());
-    response.json()
 }
 
 /// `POST /refunds`.

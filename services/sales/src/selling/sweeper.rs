@@ -31,7 +31,7 @@ use crate::{
 };
 
 /// The sweeper's own user id on the tokens it mints and in the audit trail.
-pub const SWEEPER_USER_ID: Uuid = Uuid::from_u128(0x5eed_5a1e_0000_4000_8000_000000000001);
+pub const SWEEPER_USER_ID: Uuid = Uuid::from_u128(0x5eed_5a1e_0000_4000_8000_0000_0000_0001);
 pub const SWEEPER_USERNAME: &str = "regal-sales-sweeper";
 
 /// How many abandoned sales one sweep takes at most.

@@ -38,7 +38,7 @@ pub async fn claim(
     if claimed {
         return Ok(None);
     }
-    Ok(find(connection, user_id, key).await?)
+    find(connection, user_id, key).await
 }
 
 pub async fn find(
