@@ -54,7 +54,13 @@ impl CustomerOut {
         let customer = customer.ok_or_else(|| {
             ApiError::from(tonic::Status::internal("sales service sent no customer"))
         })?;
-        Ok(Self {
+        Ok(Self::from(customer))
+    }
+}
+
+impl From<proto::Customer> for CustomerOut {
+    fn from(customer: proto::Customer) -> Self {
+        Self {
             created_at: to_rfc3339(customer.created_at.as_ref()),
             updated_at: to_rfc3339(customer.updated_at.as_ref()),
             contacts: from_struct(customer.contacts),
@@ -65,7 +71,7 @@ impl CustomerOut {
             id: customer.id,
             name: customer.name,
             is_active: customer.is_active,
-        })
+        }
     }
 }
 

@@ -1,9 +1,11 @@
 //! The REST routes of the gateway and the assembly of the whole front door.
 
+mod admin;
 mod auth;
 mod custom_orders;
 mod customers;
 mod docs;
+mod drawer;
 mod expenses;
 mod extract;
 mod fields;
@@ -12,6 +14,7 @@ mod invoices;
 mod pos_sales;
 mod products;
 mod refunds;
+mod reports;
 mod salesmen;
 mod stock;
 mod users;
@@ -99,6 +102,17 @@ use salesmen::PluralPaths as SalesmenPaths;
         invoices::delete,
         pos_sales::quick_sell,
         pos_sales::duplicate_bill,
+        drawer::open,
+        drawer::pay_in,
+        drawer::pay_out,
+        drawer::close,
+        drawer::shift_close,
+        reports::shift_report,
+        reports::daily_report,
+        reports::sales_report,
+        admin::dashboard,
+        admin::get_settings,
+        admin::update_settings,
         refunds::list,
         refunds::create,
         refunds::get,
@@ -119,7 +133,9 @@ use salesmen::PluralPaths as SalesmenPaths;
         (name = "expenses", description = "Shop expenses"),
         (name = "custom orders", description = "Orders made or sourced to measure"),
         (name = "invoices", description = "Invoices: drafts, sales, payments, cancellation"),
-        (name = "pos", description = "The till: quick-sell, duplicate bills"),
+        (name = "pos", description = "The till: quick-sell, duplicate bills, the cash drawer and shifts"),
+        (name = "reports", description = "Shift (X/Z), daily and sales reports"),
+        (name = "admin", description = "Admin dashboard and store settings"),
         (name = "refunds", description = "Refunds of sold units"),
     )
 )]
@@ -234,6 +250,19 @@ pub fn app(state: AppState, grpc_router: Router) -> Router {
         .route(
             "/pos/duplicate-bill/{invoice_id}",
             get(pos_sales::duplicate_bill),
+        )
+        .route("/pos/cash-drawer/open", post(drawer::open))
+        .route("/pos/cash-drawer/pay-in", post(drawer::pay_in))
+        .route("/pos/cash-drawer/pay-out", post(drawer::pay_out))
+        .route("/pos/cash-drawer/close", post(drawer::close))
+        .route("/pos/shift-close", post(drawer::shift_close))
+        .route("/pos/shift-report", get(reports::shift_report))
+        .route("/pos/daily-report", get(reports::daily_report))
+        .route("/pos/sales-report", get(reports::sales_report))
+        .route("/admin", get(admin::dashboard))
+        .route(
+            "/admin/settings",
+            get(admin::get_settings).put(admin::update_settings),
         )
         .route("/refunds", get(refunds::list).post(refunds::create))
         .route(

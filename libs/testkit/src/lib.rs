@@ -137,6 +137,7 @@ impl TestSuite {
 
         let mut sales_settings = part_settings(Part::Sales);
         sales_settings.network.catalog_url = format!("http://127.0.0.1:{}", ports[&Part::Catalog]);
+        sales_settings.network.auth_url = format!("http://127.0.0.1:{}", ports[&Part::Auth]);
         let sales = regal_sales::Application::build(sales_settings)
             .await
             .expect("sales binds");

@@ -14,6 +14,10 @@ pub enum SalesError {
     Conflict(String),
     #[error("invalid input")]
     Validation(Vec<FieldViolation>),
+    /// The caller's role allows the call but not on this record (a cashier asking for
+    /// another cashier's shift).
+    #[error("{0}")]
+    PermissionDenied(String),
     /// A call to another service (catalog, auth) failed; its status is passed on as it
     /// came when the caller can act on it (not found, short of stock, bad input), and as
     /// UNAVAILABLE when the other service could not answer.
@@ -93,6 +97,9 @@ impl From<SalesError> for Status {
             SalesError::Conflict(message) => Status::from(ServiceError::Conflict(message)),
             SalesError::Validation(violations) => {
                 Status::from(ServiceError::Validation(violations))
+            }
+            SalesError::PermissionDenied(message) => {
+                Status::from(ServiceError::PermissionDenied(message))
             }
             SalesError::Upstream { service, status } => match status.code() {
                 Code::NotFound

@@ -2,12 +2,13 @@
 //! custom orders, invoices, payments, refunds, cash drawers, shifts, idempotency keys,
 //! store settings) and serves `regal.sales.v1`.
 
+mod admin;
 mod back_office;
+mod cash;
 mod domain;
 mod error;
 mod refunding;
-// Scaffold: allowed until every area uses the shared handler helpers; remove then.
-#[allow(dead_code)]
+mod reporting;
 mod rpc;
 mod selling;
 mod startup;

@@ -3,13 +3,16 @@
 
 mod custom_order;
 mod customer;
+pub mod drawer;
 mod expense;
 pub(crate) mod invoice_update;
 pub(crate) mod pricing;
 pub(crate) mod receipt;
 pub(crate) mod refund;
+pub mod report;
 pub(crate) mod sale;
 mod salesman;
+pub mod settings;
 
 pub use custom_order::{CustomOrderChanges, CustomOrderFilter, CustomOrderStatus, NewCustomOrder};
 pub use customer::{CustomerChanges, CustomerFilter, NewCustomer};

@@ -55,6 +55,21 @@ pub async fn find(
     .await?)
 }
 
+/// The latest customers created, archived ones too (the dashboard shows activity).
+pub async fn latest(
+    connection: &mut PgConnection,
+    limit: i64,
+) -> Result<Vec<CustomerRow>, SalesError> {
+    Ok(sqlx::query_as::<_, CustomerRow>(
+        "select id, name, contacts, billing_addr, shipping_addr, credit_limit, balance, \
+                is_active, created_at, updated_at \
+         from sales.customers order by created_at desc, id desc limit $1",
+    )
+    .bind(limit)
+    .fetch_all(connection)
+    .await?)
+}
+
 /// Locks the customer row for an update in the caller's transaction.
 pub async fn lock(
     connection: &mut PgConnection,

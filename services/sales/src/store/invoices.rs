@@ -90,13 +90,15 @@ pub struct NewInvoiceRow<'a> {
     pub settlement: Settlement,
 }
 
-/// The caller's open shift, if any.
+/// The caller's open shift, if any, held shared until the caller's transaction ends: a
+/// drawer or shift close (which locks the row for update) waits for this sale or refund to
+/// commit and counts it, or this one waits for the close and then finds no open shift.
 pub async fn open_shift_of(
     connection: &mut PgConnection,
     cashier_id: Uuid,
 ) -> Result<Option<Uuid>, SalesError> {
     Ok(sqlx::query_scalar(
-        "select id from sales.shifts where cashier_id = $1 and closed_at is null",
+        "select id from sales.shifts where cashier_id = $1 and closed_at is null for share",
     )
     .bind(cashier_id)
     .fetch_optional(connection)

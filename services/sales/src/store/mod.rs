@@ -3,12 +3,16 @@
 
 pub mod custom_orders;
 pub mod customers;
+pub mod dashboard;
+pub mod drawers;
 pub mod expenses;
 pub(crate) mod idempotency;
 pub(crate) mod invoices;
 pub(crate) mod pending;
 pub(crate) mod refunds;
+pub mod reports;
 pub mod salesmen;
+pub mod settings;
 
 use sqlx::{PgConnection, Postgres, QueryBuilder, postgres::PgRow};
 
