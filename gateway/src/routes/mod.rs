@@ -1,5 +1,6 @@
 //! The REST routes of the gateway and the assembly of the whole front door.
 
+mod audit;
 mod auth;
 mod docs;
 mod extract;
@@ -64,6 +65,8 @@ use crate::{grpc, http_error, middleware, state::AppState};
         stock::get,
         stock::update,
         stock::delete,
+        audit::list,
+        audit::verify,
     ),
     components(schemas(health::Message, health::GatewayHealth, health::DependencyReport)),
     modifiers(&BearerSecurity),
@@ -74,6 +77,7 @@ use crate::{grpc, http_error, middleware, state::AppState};
         (name = "products", description = "Products of the catalog"),
         (name = "vendors", description = "Suppliers of products"),
         (name = "stock", description = "The stock ledger"),
+        (name = "audit", description = "The audit log and its verification (admin)"),
     )
 )]
 pub struct ApiDoc;
@@ -135,6 +139,8 @@ pub fn app(state: AppState, grpc_router: Router) -> Router {
             "/stock/{id}",
             get(stock::get).put(stock::update).delete(stock::delete),
         )
+        .route("/audit", get(audit::list))
+        .route("/audit/verify", get(audit::verify))
         .merge(docs::router(ApiDoc::openapi()))
         .fallback(http_error::not_found)
         .method_not_allowed_fallback(http_error::method_not_allowed)

@@ -1,5 +1,8 @@
 //! End-to-end tests of the gateway and the services behind it, through real ports.
 
+mod audit;
+mod audit_durability;
+mod audit_support;
 mod auth;
 mod catalog_support;
 mod grpc;
