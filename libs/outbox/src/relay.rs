@@ -20,6 +20,8 @@ pub struct Relay {
     redis: ConnectionManager,
     stream: String,
     stream_max_len: u64,
+    /// Whether the last attempt found the stream full (to log the change, not every poll).
+    stream_full: bool,
     settings: OutboxSettings,
     queries: Arc<Queries>,
 }
@@ -79,6 +81,7 @@ impl Relay {
             redis,
             stream: redis_settings.audit_stream.clone(),
             stream_max_len: redis_settings.audit_stream_max_len,
+            stream_full: false,
             settings,
             queries: Arc::new(Queries::new(outbox.schema())),
         }
@@ -163,8 +166,15 @@ impl Relay {
             .await?;
         let room = self.stream_max_len.saturating_sub(stream_length);
         if room == 0 {
-            tracing::warn!(stream = %self.stream, length = stream_length, "audit stream is full; events wait in the outbox");
+            if !self.stream_full {
+                tracing::warn!(stream = %self.stream, length = stream_length, "audit stream is full; events wait in the outbox");
+            }
+            self.stream_full = true;
             return Ok(0);
+        }
+        if self.stream_full {
+            tracing::info!(stream = %self.stream, "audit stream has room again; publishing");
+            self.stream_full = false;
         }
         let limit = (self.settings.batch_size as u64).min(room) as i64;
         let mut transaction = self.pool.begin().await?;
