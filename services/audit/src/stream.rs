@@ -9,8 +9,8 @@ use redis::{
     RedisError,
     aio::ConnectionManager,
     streams::{
-        StreamAutoClaimReply, StreamId, StreamInfoGroupsReply, StreamPendingCountReply,
-        StreamPendingReply, StreamReadReply,
+        StreamAutoClaimReply, StreamId, StreamInfoConsumersReply, StreamInfoGroupsReply,
+        StreamPendingCountReply, StreamPendingReply, StreamReadReply,
     },
 };
 use regal_config::Settings;
@@ -23,8 +23,11 @@ use crate::{
 
 /// Deliveries after which an entry that is not an event is set aside.
 pub const MAX_DELIVERIES: usize = 3;
-/// How often the stream is trimmed.
+/// How often the stream is trimmed (and departed consumers are forgotten).
 const TRIM_EVERY: Duration = Duration::from_secs(5);
+/// A consumer with nothing pending that has been idle this long is removed from the group
+/// (replicas of earlier deployments; their pending entries were claimed long before).
+const FORGET_CONSUMER_AFTER: Duration = Duration::from_secs(3600);
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -283,9 +286,28 @@ impl StreamConsumer {
         Ok(())
     }
 
-    /// Trims the stream below the oldest entry any group still needs.
+    /// Trims the stream below the oldest entry any group still needs, and forgets
+    /// consumers long gone.
     async fn trim(&mut self) -> Result<(), ConsumeError> {
         trim_acknowledged(&mut self.redis, &self.stream, self.command_timeout).await?;
+        let mut command = redis::cmd("XINFO");
+        command.arg("CONSUMERS").arg(&self.stream).arg(&self.group);
+        let consumers: StreamInfoConsumersReply = self.command(&command, Duration::ZERO).await?;
+        for consumer in consumers.consumers {
+            let departed = consumer.pending == 0
+                && consumer.idle as u128 > FORGET_CONSUMER_AFTER.as_millis()
+                && consumer.name != self.consumer;
+            if departed {
+                let mut command = redis::cmd("XGROUP");
+                command
+                    .arg("DELCONSUMER")
+                    .arg(&self.stream)
+                    .arg(&self.group)
+                    .arg(&consumer.name);
+                self.command::<i64>(&command, Duration::ZERO).await?;
+                tracing::info!(consumer = %consumer.name, "idle audit consumer removed from the group");
+            }
+        }
         Ok(())
     }
 }
