@@ -2,6 +2,8 @@
 
 mod audit;
 mod audit_durability;
+mod audit_grpc;
+mod audit_stream;
 mod audit_support;
 mod auth;
 mod catalog_support;
