@@ -37,7 +37,12 @@ import yaml
 SERVICES = ("auth", "catalog", "sales", "audit")
 PARTS = SERVICES + ("gateway",)
 # Who may call whom over gRPC (ARCHITECTURE.md); every other pair must be denied.
-ALLOWED_CALLS = {("gateway", svc) for svc in SERVICES} | {("sales", "catalog")}
+ALLOWED_CALLS = (
+    {("gateway", svc) for svc in SERVICES}
+    | {("sales", "catalog")}
+    # The audit service fetches events it missed from the producers' outboxes.
+    | {("audit", producer) for producer in ("auth", "catalog", "sales")}
+)
 # Variables the manifests may set that the code does not read through libs/config.
 FOREIGN_ENV_ALLOWED = set()
 BINARY_PATH = "/usr/local/bin/regal"

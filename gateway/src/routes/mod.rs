@@ -1,6 +1,7 @@
 //! The REST routes of the gateway and the assembly of the whole front door.
 
 mod admin;
+mod audit;
 mod auth;
 mod custom_orders;
 mod customers;
@@ -118,6 +119,8 @@ use salesmen::PluralPaths as SalesmenPaths;
         refunds::get,
         refunds::update,
         refunds::delete,
+        audit::list,
+        audit::verify,
     ),
     components(schemas(health::Message, health::GatewayHealth, health::DependencyReport)),
     modifiers(&BearerSecurity, &SalesmenPaths),
@@ -137,6 +140,7 @@ use salesmen::PluralPaths as SalesmenPaths;
         (name = "reports", description = "Shift (X/Z), daily and sales reports"),
         (name = "admin", description = "Admin dashboard and store settings"),
         (name = "refunds", description = "Refunds of sold units"),
+        (name = "audit", description = "The audit log and its verification (admin)"),
     )
 )]
 pub struct ApiDoc;
@@ -271,6 +275,8 @@ pub fn app(state: AppState, grpc_router: Router) -> Router {
                 .put(refunds::update)
                 .delete(refunds::delete),
         )
+        .route("/audit", get(audit::list))
+        .route("/audit/verify", get(audit::verify))
         .merge(docs::router(ApiDoc::openapi()))
         .fallback(http_error::not_found)
         .method_not_allowed_fallback(http_error::method_not_allowed)

@@ -1,6 +1,11 @@
 //! End-to-end tests of the gateway and the services behind it, through real ports.
 
 mod admin_settings;
+mod audit;
+mod audit_durability;
+mod audit_grpc;
+mod audit_stream;
+mod audit_support;
 mod auth;
 mod back_office_docs;
 mod back_office_support;

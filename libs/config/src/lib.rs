@@ -84,6 +84,7 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     pub login: LoginSettings,
     pub sales: SalesSettings,
+    pub audit: AuditSettings,
     /// How often each service checks its database for its gRPC health status.
     pub health_check_interval: Duration,
 }
@@ -110,6 +111,10 @@ pub struct RedisSettings {
     pub audit_stream: String,
     /// `REDIS_TIMEOUT_MS`: bound of one Redis command.
     pub command_timeout: Duration,
+    /// `AUDIT_STREAM_MAXLEN`: the most entries the audit stream may hold. A relay that finds
+    /// it full publishes nothing (its events wait in Postgres) rather than trimming entries
+    /// nobody has read; the audit service trims only what its group has acknowledged.
+    pub audit_stream_max_len: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -200,6 +205,27 @@ pub struct SalesSettings {
     pub pending_sale_timeout: Duration,
     /// `SALES_SWEEP_INTERVAL_MS` (10000): how often the sweeper runs.
     pub sweep_interval: Duration,
+}
+
+/// The audit service: its consumer group on the audit stream, gap repair and retention.
+#[derive(Debug, Clone)]
+pub struct AuditSettings {
+    /// `AUDIT_CONSUMER_NAME`: this replica's name in the group (default `HOSTNAME`, the
+    /// pod's name in Kubernetes, else `audit-<random>`). Entries a dead consumer left
+    /// pending are claimed by the others after `AUDIT_CLAIM_IDLE_MS`.
+    pub consumer_name: String,
+    /// `AUDIT_CONSUMER_GROUP` (`regal-audit`)
+    pub consumer_group: String,
+    /// `AUDIT_BATCH_SIZE` (100): entries read, claimed or fetched per call.
+    pub batch_size: usize,
+    /// `AUDIT_CLAIM_IDLE_MS` (30000): how long an entry stays pending with a consumer
+    /// before another one claims it (`XAUTOCLAIM`).
+    pub claim_idle: Duration,
+    /// `AUDIT_RETENTION_DAYS` (2557, seven years): partitions older than this are dropped.
+    pub retention_days: u32,
+    /// `AUDIT_GAP_CHECK_INTERVAL_MS` (10000): how often each producing service is asked for
+    /// events after the last contiguous sequence number stored (repairs gaps and lost tails).
+    pub gap_check_interval: Duration,
 }
 
 /// Login rate limits: failed attempts counted per username and per client address.
@@ -324,6 +350,7 @@ impl Settings {
                     .text("AUDIT_STREAM")
                     .unwrap_or_else(|| "regal.audit".to_owned()),
                 command_timeout: source.millis_or("REDIS_TIMEOUT_MS", 1_000)?,
+                audit_stream_max_len: source.parse_or("AUDIT_STREAM_MAXLEN", 1_000_000)?,
             },
             tokens: TokenSettings {
                 access_secret,
@@ -414,6 +441,19 @@ impl Settings {
                 pending_sale_timeout: source.millis_or("SALES_PENDING_SALE_TIMEOUT_MS", 60_000)?,
                 sweep_interval: source.millis_or("SALES_SWEEP_INTERVAL_MS", 10_000)?,
             },
+            audit: AuditSettings {
+                consumer_name: source
+                    .text("AUDIT_CONSUMER_NAME")
+                    .or_else(|| source.text("HOSTNAME"))
+                    .unwrap_or_else(random_consumer_name),
+                consumer_group: source
+                    .text("AUDIT_CONSUMER_GROUP")
+                    .unwrap_or_else(|| "regal-audit".to_owned()),
+                batch_size: source.parse_or::<usize>("AUDIT_BATCH_SIZE", 100)?.max(1),
+                claim_idle: source.millis_or("AUDIT_CLAIM_IDLE_MS", 30_000)?,
+                retention_days: source.parse_or("AUDIT_RETENTION_DAYS", 2557)?,
+                gap_check_interval: source.millis_or("AUDIT_GAP_CHECK_INTERVAL_MS", 10_000)?,
+            },
             health_check_interval: source.millis_or("HEALTH_CHECK_INTERVAL_MS", 2_000)?,
         })
     }
@@ -430,6 +470,15 @@ impl Settings {
             requested.min(self.pagination.max_page_size)
         }
     }
+}
+
+/// `audit-<hex>`: unique enough per process (time and process id), no RNG needed.
+fn random_consumer_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_nanos())
+        .unwrap_or_default();
+    format!("audit-{:x}-{:x}", std::process::id(), nanos & 0xffff_ffff)
 }
 
 struct Source<'a> {
@@ -525,6 +574,8 @@ mod tests {
         assert_eq!(settings.tokens.access_ttl, Duration::from_secs(15 * 60));
         assert_eq!(settings.pagination.default_page_size, 50);
         assert_eq!(settings.redis.audit_stream, "regal.audit");
+        assert_eq!(settings.audit.retention_days, 2557);
+        assert_eq!(settings.audit.consumer_group, "regal-audit");
     }
 
     #[test]

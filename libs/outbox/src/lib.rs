@@ -68,6 +68,7 @@ pub struct PublishedEvent {
 pub struct Outbox {
     schema: &'static str,
     insert_sql: Arc<str>,
+    list_sql: Arc<str>,
 }
 
 impl Outbox {
@@ -78,6 +79,12 @@ impl Outbox {
                 "insert into {schema}.outbox (event_id, service, entity, entity_id, action, \
                  actor_id, actor_role, request_id, client_addr, trace_context, changes) \
                  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            )
+            .into(),
+            list_sql: format!(
+                "select event_id, seq, service, occurred_at, entity, entity_id, action, actor_id, \
+                 actor_role, request_id, client_addr, trace_context, changes \
+                 from {schema}.outbox where seq > $1 order by seq limit $2"
             )
             .into(),
         }
@@ -131,6 +138,25 @@ impl Outbox {
             .execute(&mut *transaction)
             .await?;
         Ok(event_id)
+    }
+}
+
+impl Outbox {
+    /// Numbered events with `seq > after_seq`, in sequence order, at most `limit` of them:
+    /// what the audit service fetches when it notices a gap. Published events stay for
+    /// `OUTBOX_RETENTION_HOURS`, so the first event returned may be above `after_seq + 1`
+    /// when older ones have expired.
+    pub async fn list_after(
+        &self,
+        pool: &PgPool,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<PublishedEvent>, sqlx::Error> {
+        sqlx::query_as(AssertSqlSafe(Arc::clone(&self.list_sql)))
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
     }
 }
 

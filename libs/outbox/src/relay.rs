@@ -19,6 +19,9 @@ pub struct Relay {
     pool: PgPool,
     redis: ConnectionManager,
     stream: String,
+    stream_max_len: u64,
+    /// Whether the last attempt found the stream full (to log the change, not every poll).
+    stream_full: bool,
     settings: OutboxSettings,
     queries: Arc<Queries>,
 }
@@ -77,6 +80,8 @@ impl Relay {
             pool,
             redis,
             stream: redis_settings.audit_stream.clone(),
+            stream_max_len: redis_settings.audit_stream_max_len,
+            stream_full: false,
             settings,
             queries: Arc::new(Queries::new(outbox.schema())),
         }
@@ -149,11 +154,33 @@ impl Relay {
 
     /// Publishes numbered, unpublished events in order, holding their row locks until
     /// they are marked published (so replicas do not publish the same rows).
+    ///
+    /// The stream is bounded without ever trimming unread entries: when it already holds
+    /// `AUDIT_STREAM_MAXLEN` entries the relay publishes nothing and its events wait here
+    /// (the audit service trims what its group has acknowledged, and can fetch waiting
+    /// events directly by sequence number).
     async fn publish_batch(&mut self) -> anyhow::Result<usize> {
+        let stream_length: u64 = redis::cmd("XLEN")
+            .arg(&self.stream)
+            .query_async(&mut self.redis)
+            .await?;
+        let room = self.stream_max_len.saturating_sub(stream_length);
+        if room == 0 {
+            if !self.stream_full {
+                tracing::warn!(stream = %self.stream, length = stream_length, "audit stream is full; events wait in the outbox");
+            }
+            self.stream_full = true;
+            return Ok(0);
+        }
+        if self.stream_full {
+            tracing::info!(stream = %self.stream, "audit stream has room again; publishing");
+            self.stream_full = false;
+        }
+        let limit = (self.settings.batch_size as u64).min(room) as i64;
         let mut transaction = self.pool.begin().await?;
         let events: Vec<PublishedEvent> =
             sqlx::query_as(AssertSqlSafe(self.queries.select_unpublished.clone()))
-                .bind(self.settings.batch_size)
+                .bind(limit)
                 .fetch_all(&mut *transaction)
                 .await?;
         if events.is_empty() {

@@ -99,3 +99,46 @@ async fn events_wait_while_redis_is_down_and_arrive_in_sequence_when_it_is_back(
     shutdown.cancel();
     running.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_full_stream_makes_events_wait_in_the_outbox_instead_of_trimming_unread_ones() {
+    let database = TestDatabase::create().await;
+    let mut settings = test_settings(database.url());
+    let redis_server = RedisProcess::start().await;
+    settings.redis.url = redis_server.url().into();
+    settings.redis.audit_stream_max_len = 3;
+    let pool = sqlx::PgPool::connect(database.url()).await.unwrap();
+    let outbox = Outbox::new("demo");
+    outbox.migrate(&pool).await.unwrap();
+    record_events(&pool, &outbox, 5).await;
+
+    let redis = regal_db::redis_connection::connect_lazy(&settings.redis).unwrap();
+    let mut relay = Relay::new(
+        &outbox,
+        pool.clone(),
+        redis,
+        &settings.redis,
+        settings.outbox.clone(),
+    );
+    assert_eq!(relay.publish_once().await.unwrap(), 3);
+    assert_eq!(relay.publish_once().await.unwrap(), 0, "the stream is full");
+    assert_eq!(published_count(&pool).await, 3);
+
+    // Once the audit service has trimmed what it acknowledged, the rest follows.
+    let client = redis::Client::open(redis_server.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let _: i64 = redis::cmd("XTRIM")
+        .arg(&settings.redis.audit_stream)
+        .arg("MAXLEN")
+        .arg(0)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(relay.publish_once().await.unwrap(), 2);
+    assert_eq!(published_count(&pool).await, 5);
+
+    // Every event can also be read back by sequence number, as the audit service does.
+    let listed = outbox.list_after(&pool, 2, 10).await.unwrap();
+    let seqs: Vec<i64> = listed.iter().map(|event| event.seq).collect();
+    assert_eq!(seqs, vec![3, 4, 5]);
+}

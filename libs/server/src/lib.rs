@@ -3,7 +3,11 @@
 //! on `grpc.health.v1` (SERVING only once ready and while the database answers), serve
 //! reflection and gRPC-web beside its own service, log each call, and stop gracefully.
 
-use std::{future::Future, net::SocketAddr, pin::Pin, time::Duration};
+mod outbox_service;
+
+pub use outbox_service::{OutboxRpc, outbox_event};
+
+use std::{future::Future, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
 
 use regal_config::Settings;
 use sqlx::PgPool;
@@ -35,6 +39,7 @@ pub struct ServiceHost {
     pool: PgPool,
     health_check_interval: Duration,
     database_timeout: Duration,
+    access_tokens: Arc<regal_authz::TokenCodec>,
 }
 
 impl ServiceHost {
@@ -56,6 +61,7 @@ impl ServiceHost {
             pool,
             health_check_interval: settings.health_check_interval,
             database_timeout: settings.database.acquire_timeout,
+            access_tokens: Arc::new(regal_authz::TokenCodec::access(&settings.tokens)),
         })
     }
 
@@ -71,7 +77,8 @@ impl ServiceHost {
     }
 
     /// Serves `routes` (the service's own gRPC services, already wrapped in their auth
-    /// interceptors) with health, reflection and gRPC-web, until `shutdown`.
+    /// interceptors) with health, reflection, gRPC-web and `regal.outbox.v1` (the
+    /// service's outbox, read by the audit service), until `shutdown`.
     ///
     /// `prepare` runs first and is retried until it succeeds; only then does health turn
     /// SERVING and do the `background` tasks start. On shutdown health turns NOT_SERVING
@@ -98,7 +105,8 @@ impl ServiceHost {
             let mut builder = tonic_reflection::server::Builder::configure()
                 .register_encoded_file_descriptor_set(regal_proto::FILE_DESCRIPTOR_SET)
                 .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-                .with_service_name("grpc.health.v1.Health");
+                .with_service_name("grpc.health.v1.Health")
+                .with_service_name(regal_proto::service_names::OUTBOX);
             for name in &self.grpc_service_names {
                 builder = builder.with_service_name(*name);
             }
@@ -107,7 +115,13 @@ impl ServiceHost {
         let reflection_v1 = reflection_builder().build_v1()?;
         let reflection_v1alpha = reflection_builder().build_v1alpha()?;
 
+        let outbox_service =
+            regal_proto::outbox::v1::outbox_service_server::OutboxServiceServer::with_interceptor(
+                OutboxRpc::new(self.name, self.pool.clone()),
+                regal_authz::AuthInterceptor::new(Arc::clone(&self.access_tokens)),
+            );
         let routes = routes
+            .add_service(outbox_service)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha);

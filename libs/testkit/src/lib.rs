@@ -73,6 +73,8 @@ pub fn test_settings(database_url: &str) -> Settings {
         ("AUDIT_PORT", "0"),
         ("HEALTH_CHECK_INTERVAL_MS", "200"),
         ("OUTBOX_POLL_INTERVAL_MS", "50"),
+        ("AUDIT_GAP_CHECK_INTERVAL_MS", "500"),
+        ("AUDIT_CLAIM_IDLE_MS", "500"),
         ("DB_MAX_CONNECTIONS", "5"),
         ("DB_ACQUIRE_TIMEOUT_MS", "2000"),
         ("LOG_FORMAT", "pretty"),
@@ -89,6 +91,10 @@ pub struct TestSuite {
     ports: HashMap<Part, u16>,
     shutdown: CancellationToken,
     tasks: JoinSet<anyhow::Result<()>>,
+    /// The audit service runs apart, so a test can stop and start it alone.
+    audit_settings: Settings,
+    audit_shutdown: CancellationToken,
+    audit_task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     http: HttpClient,
     // Declared last: dropped after the parts have been told to stop.
     database: TestDatabase,
@@ -143,11 +149,18 @@ impl TestSuite {
             .expect("sales binds");
         ports.insert(Part::Sales, sales.port());
         tasks.spawn(sales.run_until_stopped(shutdown.clone()));
-        let audit = regal_audit::Application::build(part_settings(Part::Audit))
+        let mut audit_settings = part_settings(Part::Audit);
+        let url = |part: Part| format!("http://127.0.0.1:{}", ports[&part]);
+        audit_settings.network.auth_url = url(Part::Auth);
+        audit_settings.network.catalog_url = url(Part::Catalog);
+        audit_settings.network.sales_url = url(Part::Sales);
+        let audit = regal_audit::Application::build(audit_settings.clone())
             .await
             .expect("audit binds");
         ports.insert(Part::Audit, audit.port());
-        tasks.spawn(audit.run_until_stopped(shutdown.clone()));
+        audit_settings.network.audit_port = audit.port();
+        let audit_shutdown = shutdown.child_token();
+        let audit_task = tokio::spawn(audit.run_until_stopped(audit_shutdown.clone()));
 
         let mut gateway_settings = part_settings(Part::Gateway);
         let url = |part: Part| format!("http://127.0.0.1:{}", ports[&part]);
@@ -167,6 +180,9 @@ impl TestSuite {
             ports,
             shutdown,
             tasks,
+            audit_settings,
+            audit_shutdown,
+            audit_task: Some(audit_task),
             database,
         };
         if wait_for == WaitFor::Ready {
@@ -220,9 +236,59 @@ impl TestSuite {
             .0
     }
 
+    /// The settings the audit service runs with (its producers' addresses filled in).
+    pub fn audit_settings(&self) -> &Settings {
+        &self.audit_settings
+    }
+
+    /// Stops the audit service alone (gracefully), leaving the rest running.
+    pub async fn stop_audit(&mut self) {
+        self.audit_shutdown.cancel();
+        if let Some(task) = self.audit_task.take() {
+            task.await
+                .expect("audit task joins")
+                .expect("audit stops cleanly");
+        }
+    }
+
+    /// Starts the audit service again on its port, after [`TestSuite::stop_audit`].
+    pub async fn start_audit(&mut self) {
+        assert!(self.audit_task.is_none(), "the audit service is running");
+        let application = regal_audit::Application::build(self.audit_settings.clone())
+            .await
+            .expect("audit binds its port again");
+        self.audit_shutdown = self.shutdown.child_token();
+        self.audit_task = Some(tokio::spawn(
+            application.run_until_stopped(self.audit_shutdown.clone()),
+        ));
+    }
+
+    /// Starts another replica of the audit service (its own port and consumer name); it
+    /// runs until the returned token is cancelled or the suite stops.
+    pub async fn start_audit_replica(
+        &self,
+        consumer_name: &str,
+    ) -> (
+        CancellationToken,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+    ) {
+        let mut settings = self.audit_settings.clone();
+        settings.network.audit_port = 0;
+        settings.audit.consumer_name = consumer_name.to_owned();
+        let application = regal_audit::Application::build(settings)
+            .await
+            .expect("audit replica binds");
+        let shutdown = self.shutdown.child_token();
+        let task = tokio::spawn(application.run_until_stopped(shutdown.clone()));
+        (shutdown, task)
+    }
+
     /// Stops every part gracefully and reports the first error a part returned.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.shutdown.cancel();
+        if let Some(task) = self.audit_task.take() {
+            task.await??;
+        }
         while let Some(result) = self.tasks.join_next().await {
             result??;
         }

@@ -55,10 +55,12 @@ grant connect on database :"regal_database" to regal_gateway;
 create schema if not exists auth authorization regal_auth;
 create schema if not exists catalog authorization regal_catalog;
 create schema if not exists sales authorization regal_sales;
--- The audit log will be append-only for the audit service (issue 6): the rows are written
--- by INSERT only, never updated or deleted. As the schema owner regal_audit could still
--- UPDATE/DELETE, so issue 6 moves ownership to a separate migration role and leaves
--- regal_audit with INSERT and SELECT on audit.audit_log (plus a trigger refusing changes).
+-- The audit log is append-only for the audit service: its migrations add a trigger that
+-- refuses UPDATE, DELETE and TRUNCATE on audit.audit_log and each partition, and revoke
+-- those privileges from every role, regal_audit (the owner) included; the retention job
+-- drops whole partitions, which fires no row trigger. As the owner, regal_audit could still
+-- drop the trigger (the hash chain then still shows any edit); moving ownership to a
+-- separate migration role is the remaining hardening step (README "Audit").
 create schema if not exists audit authorization regal_audit;
 
 -- An earlier run, or a restored dump, may have left another owner behind.
