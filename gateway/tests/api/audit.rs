@@ -8,13 +8,17 @@ use regal_testkit::TestSuite;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::{audit_support::wait_until_audited, catalog_support::create_product_with};
+use crate::{
+    audit_sales_actions::{SALES_AUDITED_ACTIONS, drive_every_sales_action},
+    audit_support::wait_until_audited,
+    catalog_support::create_product_with,
+};
 
 pub const AUDIT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Every audited action as (service, entity, action). README's "Audited actions" table
-/// must list exactly these rows; `every_audited_action_reaches_the_audit_log` drives each
-/// once. Sales appends its rows here (and its driving steps in that test).
+/// must list exactly these rows together with [`SALES_AUDITED_ACTIONS`];
+/// `every_audited_action_reaches_the_audit_log` drives each once.
 const AUDITED_ACTIONS: &[(&str, &str, &str)] = &[
     ("auth", "user", "login"),
     ("auth", "user", "login_failed"),
@@ -105,6 +109,7 @@ async fn every_audited_action_reaches_the_audit_log_and_the_readme_lists_them_al
     listed.sort();
     let mut expected: Vec<(String, String, String)> = AUDITED_ACTIONS
         .iter()
+        .chain(SALES_AUDITED_ACTIONS)
         .map(|(service, entity, action)| {
             (service.to_string(), entity.to_string(), action.to_string())
         })
@@ -227,8 +232,10 @@ async fn every_audited_action_reaches_the_audit_log_and_the_readme_lists_them_al
     )
     .await;
 
-    wait_until_audited(&suite, &["auth", "catalog"], AUDIT_TIMEOUT).await;
-    for (service, entity, action) in AUDITED_ACTIONS {
+    drive_every_sales_action(&suite, token).await;
+
+    wait_until_audited(&suite, &["auth", "catalog", "sales"], AUDIT_TIMEOUT).await;
+    for (service, entity, action) in AUDITED_ACTIONS.iter().chain(SALES_AUDITED_ACTIONS) {
         let response = audit_page(
             &suite,
             token,

@@ -4,6 +4,7 @@ mod admin_settings;
 mod audit;
 mod audit_durability;
 mod audit_grpc;
+mod audit_sales_actions;
 mod audit_stream;
 mod audit_support;
 mod auth;

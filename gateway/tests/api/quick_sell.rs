@@ -235,7 +235,7 @@ async fn invoice_numbers_are_sequential_and_the_invoice_carries_the_open_shift()
     }
 
     assert_eq!(numbers, ["INV-000001", "INV-000002", "INV-000003"]);
-    let events = suite.outbox_events("sales", "sold").await;
+    let events = suite.outbox_events("sales", "sell").await;
     assert_eq!(events.len(), 3);
     assert_eq!(events[0]["entity"], "invoice");
 }

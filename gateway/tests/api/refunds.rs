@@ -105,7 +105,7 @@ async fn refunding_every_unit_in_awkward_parts_returns_exactly_the_invoice_total
     assert!(products_out_of_balance(&suite).await.is_empty());
     assert_eq!(
         suite
-            .outbox_events("sales", "created")
+            .outbox_events("sales", "create")
             .await
             .iter()
             .filter(|event| event["entity"] == "refund")
@@ -237,7 +237,7 @@ async fn the_duplicate_bill_counts_reprints_and_prints_an_80_column_receipt() {
     for line in text.lines() {
         assert!(line.chars().count() <= 80, "too wide: {line:?}");
     }
-    assert_eq!(suite.outbox_events("sales", "reprinted").await.len(), 2);
+    assert_eq!(suite.outbox_events("sales", "reprint").await.len(), 2);
     let employee = suite.session_as("employee").await.1;
     let refused = suite
         .http()

@@ -216,7 +216,7 @@ async fn create_once(
         &mut transaction,
         caller,
         refund_id,
-        "created",
+        "create",
         audit(&written),
     )
     .await?;
@@ -268,7 +268,7 @@ pub(crate) async fn update_reason(
         .await?
         .ok_or_else(|| SalesError::not_found("Refund"))?;
     let changes = json!({"before": {"reason": before.reason}, "after": {"reason": reason}});
-    record(rpc, &mut transaction, caller, id, "updated", changes).await?;
+    record(rpc, &mut transaction, caller, id, "update", changes).await?;
     transaction.commit().await?;
     Ok(after)
 }
@@ -298,7 +298,7 @@ pub(crate) async fn void(
         "partially_refunded"
     };
     invoices::set_status(&mut transaction, invoice.id, status).await?;
-    record(rpc, &mut transaction, caller, id, "voided", audit(&full)).await?;
+    record(rpc, &mut transaction, caller, id, "void", audit(&full)).await?;
     upstream
         .catalog()
         .reverse_refund_restock(upstream.request(ReverseRefundRestockRequest {

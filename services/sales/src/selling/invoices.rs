@@ -221,7 +221,7 @@ async fn create_draft(
         &mut transaction,
         caller,
         &invoice,
-        "created",
+        "create",
         invoice_audit(&invoice),
     )
     .await?;
@@ -422,7 +422,7 @@ async fn edit_draft(
         .await?
         .ok_or_else(|| SalesError::not_found("Invoice"))?;
     let changes = json!({"before": invoice_audit(current), "after": invoice_audit(&after)});
-    record(rpc, &mut transaction, caller, &after, "updated", changes).await?;
+    record(rpc, &mut transaction, caller, &after, "update", changes).await?;
     transaction.commit().await?;
     Ok(after)
 }
@@ -600,7 +600,7 @@ async fn settle_issued(
         .await?
         .ok_or_else(|| SalesError::not_found("Invoice"))?;
     let changes = json!({"before": invoice_audit(current), "after": invoice_audit(&after)});
-    record(rpc, &mut transaction, caller, &after, "updated", changes).await?;
+    record(rpc, &mut transaction, caller, &after, "update", changes).await?;
     saga::record_payments(rpc, &mut transaction, caller, after.row.id, &after.payments).await?;
     transaction.commit().await?;
     Ok(after)
@@ -635,7 +635,7 @@ async fn cancel(
         .await?
         .ok_or_else(|| SalesError::not_found("Invoice"))?;
     let changes = json!({"before": invoice_audit(current), "after": invoice_audit(&after)});
-    record(rpc, &mut transaction, caller, &after, "cancelled", changes).await?;
+    record(rpc, &mut transaction, caller, &after, "cancel", changes).await?;
     if locked.status != "draft" {
         upstream
             .catalog()
@@ -667,7 +667,7 @@ pub(crate) async fn delete(rpc: &SalesRpc, caller: &Caller, id: Uuid) -> Result<
         &mut transaction,
         caller,
         &invoice,
-        "deleted",
+        "delete",
         invoice_audit(&invoice),
     )
     .await?;
@@ -693,15 +693,7 @@ pub(crate) async fn reprint(
         .await?
         .ok_or_else(|| SalesError::not_found("Invoice"))?;
     let changes = json!({"invoice_no": invoice.row.invoice_no, "reprint_count": count});
-    record(
-        rpc,
-        &mut transaction,
-        caller,
-        &invoice,
-        "reprinted",
-        changes,
-    )
-    .await?;
+    record(rpc, &mut transaction, caller, &invoice, "reprint", changes).await?;
     transaction.commit().await?;
     Ok(invoice)
 }

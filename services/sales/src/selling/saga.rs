@@ -356,7 +356,7 @@ pub(crate) async fn record_sold(
             NewEvent {
                 entity: "invoice",
                 entity_id: invoice.row.id.to_string(),
-                action: "sold",
+                action: "sell",
                 changes: messages::invoice_audit(invoice),
             },
         )
@@ -379,7 +379,7 @@ pub(crate) async fn record_payments(
                 NewEvent {
                     entity: "payment",
                     entity_id: format!("{invoice_id}/{}", payment.position),
-                    action: "recorded",
+                    action: "record",
                     changes: json!({
                         "invoice_id": invoice_id,
                         "method": payment.method,
