@@ -1,0 +1,117 @@
+//! CPU time and resident memory of the suite's processes, read from `/proc`.
+//!
+//! CPU is `utime + stime` of `/proc/<pid>/stat` (all threads of the process), in clock
+//! ticks converted with the tick rate `getconf CLK_TCK` reports; memory is `VmRSS` of
+//! `/proc/<pid>/status`.
+
+use std::{collections::BTreeMap, time::Duration};
+
+/// The processes measured, by name (`auth`, …, `gateway`, and `bench`, this process).
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    processes: Vec<(String, u32)>,
+    ticks_per_second: u64,
+}
+
+/// CPU time consumed so far by each process.
+#[derive(Debug, Clone, Default)]
+pub struct CpuSnapshot(BTreeMap<String, u64>);
+
+impl Monitor {
+    pub fn new(processes: Vec<(String, u32)>) -> Self {
+        Self {
+            processes,
+            ticks_per_second: clock_ticks_per_second(),
+        }
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.processes.iter().map(|(name, _)| name.as_str())
+    }
+
+    pub fn cpu(&self) -> CpuSnapshot {
+        CpuSnapshot(
+            self.processes
+                .iter()
+                .filter_map(|(name, pid)| Some((name.clone(), cpu_ticks(*pid)?)))
+                .collect(),
+        )
+    }
+
+    /// CPU time each process used between two snapshots.
+    pub fn cpu_between(
+        &self,
+        before: &CpuSnapshot,
+        after: &CpuSnapshot,
+    ) -> BTreeMap<String, Duration> {
+        after
+            .0
+            .iter()
+            .filter_map(|(name, ticks)| {
+                let earlier = before.0.get(name)?;
+                let micros = ticks.saturating_sub(*earlier) * 1_000_000 / self.ticks_per_second;
+                Some((name.clone(), Duration::from_micros(micros)))
+            })
+            .collect()
+    }
+
+    /// Resident set size of each process, in KiB.
+    pub fn rss_kib(&self) -> BTreeMap<String, u64> {
+        self.processes
+            .iter()
+            .filter_map(|(name, pid)| Some((name.clone(), rss_kib(*pid)?)))
+            .collect()
+    }
+}
+
+/// `utime + stime` of a process, in clock ticks.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: split after it.
+    let (_, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state); utime is field 14, stime field 15.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// `sysconf(_SC_CLK_TCK)` without `unsafe`: asks `getconf`, else assumes Linux's 100.
+fn clock_ticks_per_second() -> u64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|output| String::from_utf8(output.stdout).ok())
+        .and_then(|text| text.trim().parse().ok())
+        .filter(|ticks| *ticks > 0)
+        .unwrap_or(100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_process() {
+        let monitor = Monitor::new(vec![("bench".to_owned(), std::process::id())]);
+        assert!(monitor.rss_kib()["bench"] > 0);
+        let before = monitor.cpu();
+        let started = std::time::Instant::now();
+        let mut spin = 0u64;
+        while started.elapsed() < Duration::from_millis(50) {
+            spin = spin.wrapping_add(1);
+        }
+        assert!(spin > 0);
+        let used = monitor.cpu_between(&before, &monitor.cpu());
+        assert!(used["bench"] <= Duration::from_secs(1));
+    }
+}
