@@ -175,7 +175,7 @@ impl LoadResult {
     }
 
     /// CPU µs per request (successful or not) of each process, and their sum as `suite`
-    /// (every part but the bench itself).
+    /// (the parts and Postgres: everything but the load generator, `bench`).
     pub fn cpu_micros_per_request(&self) -> BTreeMap<String, f64> {
         let requests = (self.successes() + self.error_count()).max(1) as f64;
         let mut per_request: BTreeMap<String, f64> = self

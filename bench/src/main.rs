@@ -152,7 +152,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
     let mut processes = suite.processes();
     processes.push(("bench".to_owned(), std::process::id()));
-    let monitor = Monitor::new(processes);
+    let monitor = Monitor::new(processes).with_postgres(suite.database.name());
     let fresh_rss = monitor.rss_kib();
 
     let gateway = suite.url("gateway");

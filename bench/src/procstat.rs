@@ -3,6 +3,11 @@
 //! CPU is `utime + stime` of `/proc/<pid>/stat` (all threads of the process), in clock
 //! ticks converted with the tick rate `getconf CLK_TCK` reports; memory is `VmRSS` of
 //! `/proc/<pid>/status`.
+//!
+//! Postgres is measured too, as `postgres`: the server processes serving the bench
+//! database, found by their process title (`postgres: … <user> <database> <client> …`).
+//! Only backends alive at both ends of a window are counted fully; one that started in
+//! the window counts from zero, one that ended in it is lost (the pools keep theirs).
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -10,19 +15,31 @@ use std::{collections::BTreeMap, time::Duration};
 #[derive(Debug, Clone)]
 pub struct Monitor {
     processes: Vec<(String, u32)>,
+    /// `" <database> "`, as it appears in the title of the backends serving it.
+    postgres_database: Option<String>,
     ticks_per_second: u64,
 }
 
-/// CPU time consumed so far by each process.
+/// CPU time consumed so far by each process, and by each Postgres backend.
 #[derive(Debug, Clone, Default)]
-pub struct CpuSnapshot(BTreeMap<String, u64>);
+pub struct CpuSnapshot {
+    named: BTreeMap<String, u64>,
+    postgres: BTreeMap<u32, u64>,
+}
 
 impl Monitor {
     pub fn new(processes: Vec<(String, u32)>) -> Self {
         Self {
             processes,
+            postgres_database: None,
             ticks_per_second: clock_ticks_per_second(),
         }
+    }
+
+    /// Also measures the Postgres backends serving `database`.
+    pub fn with_postgres(mut self, database: &str) -> Self {
+        self.postgres_database = Some(format!(" {database} "));
+        self
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -30,12 +47,21 @@ impl Monitor {
     }
 
     pub fn cpu(&self) -> CpuSnapshot {
-        CpuSnapshot(
-            self.processes
+        CpuSnapshot {
+            named: self
+                .processes
                 .iter()
                 .filter_map(|(name, pid)| Some((name.clone(), cpu_ticks(*pid)?)))
                 .collect(),
-        )
+            postgres: self
+                .postgres_database
+                .as_deref()
+                .map(postgres_backends)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|pid| Some((pid, cpu_ticks(pid)?)))
+                .collect(),
+        }
     }
 
     /// CPU time each process used between two snapshots.
@@ -44,15 +70,27 @@ impl Monitor {
         before: &CpuSnapshot,
         after: &CpuSnapshot,
     ) -> BTreeMap<String, Duration> {
-        after
-            .0
+        let to_duration =
+            |ticks: u64| Duration::from_micros(ticks * 1_000_000 / self.ticks_per_second);
+        let mut used: BTreeMap<String, Duration> = after
+            .named
             .iter()
             .filter_map(|(name, ticks)| {
-                let earlier = before.0.get(name)?;
-                let micros = ticks.saturating_sub(*earlier) * 1_000_000 / self.ticks_per_second;
-                Some((name.clone(), Duration::from_micros(micros)))
+                let earlier = before.named.get(name)?;
+                Some((name.clone(), to_duration(ticks.saturating_sub(*earlier))))
             })
-            .collect()
+            .collect();
+        if self.postgres_database.is_some() {
+            let ticks = after
+                .postgres
+                .iter()
+                .map(|(pid, ticks)| {
+                    ticks.saturating_sub(before.postgres.get(pid).copied().unwrap_or(0))
+                })
+                .sum();
+            used.insert("postgres".to_owned(), to_duration(ticks));
+        }
+        used
     }
 
     /// Resident set size of each process, in KiB.
@@ -62,6 +100,23 @@ impl Monitor {
             .filter_map(|(name, pid)| Some((name.clone(), rss_kib(*pid)?)))
             .collect()
     }
+}
+
+/// The Postgres backends whose process title holds `needle` (` <database> `).
+fn postgres_backends(needle: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|title| {
+                let title = String::from_utf8_lossy(&title);
+                title.starts_with("postgres: ") && title.contains(needle)
+            })
+        })
+        .collect()
 }
 
 /// `utime + stime` of a process, in clock ticks.

@@ -175,11 +175,12 @@ fn cpu_cell(row: &Row) -> String {
         return "-".to_owned();
     }
     format!(
-        "{} ({}/{}/{}/{})",
+        "{} ({}/{}/{}/{}/{})",
         part("suite"),
         part("gateway"),
         part("auth"),
         part("catalog"),
+        part("postgres"),
         part("bench")
     )
 }
@@ -189,7 +190,7 @@ impl Report {
     pub fn print(&self) {
         println!();
         println!(
-            "{:<16} {:<36} {:<14} {:>8} {:>9} {:>7} {:>7} {:>7} {:>8} {:>6} {:<28} {:>6}  {:<34} {}",
+            "{:<16} {:<36} {:<14} {:>8} {:>9} {:>7} {:>7} {:>7} {:>8} {:>6} {:<32} {:>6}  {:<34} {}",
             "scenario",
             "request",
             "mode",
@@ -200,7 +201,7 @@ impl Report {
             "p99 ms",
             "max ms",
             "errors",
-            "cpu µs/req all(gw/au/ca/bn)",
+            "cpu µs/req all (gw/au/ca/pg/bn)",
             "base",
             "target",
             "result"
@@ -212,7 +213,7 @@ impl Report {
                 .unwrap_or_else(|| "-".to_owned());
             let first = row.checks.first();
             println!(
-                "{:<16} {:<36} {:<14} {:>8} {:>9.1} {:>7.2} {:>7.2} {:>7.2} {:>8.2} {:>6} {:<28} {:>6}  {:<34} {}",
+                "{:<16} {:<36} {:<14} {:>8} {:>9.1} {:>7.2} {:>7.2} {:>7.2} {:>8.2} {:>6} {:<32} {:>6}  {:<34} {}",
                 row.scenario,
                 row.request,
                 row.mode,
@@ -229,7 +230,7 @@ impl Report {
                 first.map(verdict).unwrap_or_default(),
             );
             for check in row.checks.iter().skip(1) {
-                println!("{:>163}  {:<34} {}", "", check.target, verdict(check));
+                println!("{:>167}  {:<34} {}", "", check.target, verdict(check));
             }
             for (kind, count) in &row.error_kinds {
                 let sample = row.error_samples.get(kind).cloned().unwrap_or_default();
