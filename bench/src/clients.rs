@@ -15,7 +15,9 @@ use tonic::{
     transport::{Channel, Endpoint},
 };
 
-use crate::load::RequestError;
+use std::sync::Arc;
+
+use crate::load::{RequestError, Rng};
 
 /// The HTTP version a [`Rest`] client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,6 +257,28 @@ pub fn grpc_channel(url: &str) -> anyhow::Result<Channel> {
     Ok(Endpoint::from_shared(url.to_owned())?
         .tcp_nodelay(true)
         .connect_lazy())
+}
+
+/// Several gRPC channels to one address, each its own HTTP/2 connection, as many tills
+/// would open; a request picks one at random.
+#[derive(Clone)]
+pub struct Channels(Arc<Vec<Channel>>);
+
+impl Channels {
+    pub fn new(url: &str, connections: usize) -> anyhow::Result<Self> {
+        let channels = (0..connections.max(1))
+            .map(|_| grpc_channel(url))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self(Arc::new(channels)))
+    }
+
+    pub fn first(&self) -> Channel {
+        self.0[0].clone()
+    }
+
+    pub fn pick(&self, rng: &mut Rng) -> Channel {
+        rng.pick(&self.0).clone()
+    }
 }
 
 /// `authorization` metadata for a gRPC call.

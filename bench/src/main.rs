@@ -29,7 +29,7 @@ use std::{
 use clap::Parser;
 
 use crate::{
-    clients::{HttpVersion, Rest, bearer, grpc_channel},
+    clients::{Channels, HttpVersion, Rest, bearer},
     load::Phases,
     procstat::Monitor,
     report::Report,
@@ -62,6 +62,10 @@ struct Cli {
     /// Concurrency of the latency scenarios (products-list, reads of login-flood).
     #[arg(long, default_value_t = 8)]
     latency_concurrency: usize,
+    /// HTTP/2 connections of the gRPC clients (to the gateway, and to catalog direct);
+    /// REST over HTTP/1.1 opens one per concurrent request.
+    #[arg(long, default_value_t = 8)]
+    grpc_connections: usize,
     /// Seconds of mixed load of the memory scenario (default 300, quick 15).
     #[arg(long)]
     memory_seconds: Option<u64>,
@@ -159,8 +163,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let clients = Clients {
         http1: Rest::new(gateway.clone(), HttpVersion::Http1),
         http2: Rest::new(gateway.clone(), HttpVersion::Http2),
-        grpc_gateway: grpc_channel(&gateway)?,
-        grpc_catalog: grpc_channel(&suite.url("catalog"))?,
+        grpc_gateway: Channels::new(&gateway, cli.grpc_connections)?,
+        grpc_catalog: Channels::new(&suite.url("catalog"), cli.grpc_connections)?,
     };
     let admin_username = std::env::var("ADMIN_USERNAME").unwrap_or_else(|_| "admin".to_owned());
     let admin_password = std::env::var("ADMIN_PASSWORD").unwrap_or_else(|_| "admin123".to_owned());
@@ -172,7 +176,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
     let seeding = Instant::now();
     let product_ids =
-        seed::products(clients.grpc_catalog.clone(), &admin_token, cli.products, 16).await?;
+        seed::products(clients.grpc_catalog.first(), &admin_token, cli.products, 16).await?;
     seed::product_id_table(&suite.database, &product_ids).await?;
     let seed_seconds = seeding.elapsed().as_secs_f64();
     let drained =

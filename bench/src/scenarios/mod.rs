@@ -14,10 +14,9 @@ use std::{collections::BTreeMap, path::PathBuf, sync::Arc, time::Duration};
 
 use clap::ValueEnum;
 use http::HeaderValue;
-use tonic::transport::Channel;
 
 use crate::{
-    clients::Rest,
+    clients::{Channels, Rest},
     load::{self, LoadResult, Operation, Phases},
     pgbench::{self, PgbenchRun},
     procstat::Monitor,
@@ -110,10 +109,10 @@ pub struct Clients {
     pub http1: Rest,
     /// REST over h2c to the gateway.
     pub http2: Rest,
-    /// gRPC to the gateway.
-    pub grpc_gateway: Channel,
-    /// gRPC straight to the catalog service.
-    pub grpc_catalog: Channel,
+    /// gRPC to the gateway (`--grpc-connections` HTTP/2 connections).
+    pub grpc_gateway: Channels,
+    /// gRPC straight to the catalog service (as many connections).
+    pub grpc_catalog: Channels,
 }
 
 /// Data seeded before the scenarios run.

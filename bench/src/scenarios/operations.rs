@@ -8,10 +8,9 @@ use http::{HeaderValue, Method, StatusCode};
 use regal_proto::catalog::v1::{
     GetProductRequest, GetProductResponse, catalog_service_client::CatalogServiceClient,
 };
-use tonic::transport::Channel;
 
 use crate::{
-    clients::{Rest, authorized, grpc_bearer},
+    clients::{Channels, Rest, authorized, grpc_bearer},
     load::{Operation, RequestContext, RequestError, operation},
 };
 
@@ -46,10 +45,10 @@ pub fn get_product_grpc_web(rest: Rest, bearer: HeaderValue, ids: Arc<Vec<String
     })
 }
 
-/// `GetProduct` of a random seeded product over gRPC (to the gateway or to catalog).
-pub fn get_product_grpc(channel: Channel, token: &str, ids: Arc<Vec<String>>) -> Operation {
+/// `GetProduct` of a random seeded product over gRPC (to the gateway or to catalog), on
+/// one of `channels` picked at random.
+pub fn get_product_grpc(channels: Channels, token: &str, ids: Arc<Vec<String>>) -> Operation {
     let token = grpc_bearer(token);
-    let client = CatalogServiceClient::new(channel);
     operation(move |context: &mut RequestContext| {
         let request = authorized(
             GetProductRequest {
@@ -57,7 +56,7 @@ pub fn get_product_grpc(channel: Channel, token: &str, ids: Arc<Vec<String>>) ->
             },
             &token,
         );
-        let mut client = client.clone();
+        let mut client = CatalogServiceClient::new(channels.pick(&mut context.rng));
         async move {
             let answer = client
                 .get_product(request)
