@@ -91,7 +91,7 @@ fn decimal(value: String) -> Option<Decimal> {
 }
 
 /// The `index`-th product: unique sku and barcode, varied price and category.
-fn product(index: usize) -> CreateProductRequest {
+pub fn product(index: usize) -> CreateProductRequest {
     let cents = 99 + (index * 37) % 9_900;
     CreateProductRequest {
         sku: format!("BENCH-{index:06}"),

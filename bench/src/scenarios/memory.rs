@@ -15,12 +15,12 @@ const AFTER_LOAD_LIMIT_MIB: f64 = 64.0;
 const GROWTH_LIMIT_PERCENT: f64 = 10.0;
 
 /// A shop's mix: mostly product reads over every transport, the product list, token
-/// checks, and a few logins. (Add quick-sells here once sales lands.)
-fn mixed(bench: &Bench) -> Operation {
+/// checks, a few logins, and quick-sells of 1 to 3 lines when sales can take them.
+fn mixed(bench: &Bench, with_quick_sells: bool) -> Operation {
     let clients = &bench.clients;
     let fixtures = &bench.fixtures;
     let ids = &fixtures.product_ids;
-    let weighted: Vec<(usize, Operation)> = vec![
+    let mut weighted: Vec<(usize, Operation)> = vec![
         (
             35,
             operations::get_product_rest(
@@ -62,6 +62,19 @@ fn mixed(bench: &Bench) -> Operation {
             ),
         ),
     ];
+    if with_quick_sells {
+        for lines in [1, 3] {
+            weighted.push((
+                10,
+                operations::quick_sell_rest(
+                    clients.http1.clone(),
+                    fixtures.bearer.clone(),
+                    ids.clone(),
+                    lines,
+                ),
+            ));
+        }
+    }
     let total: usize = weighted.iter().map(|(weight, _)| weight).sum();
     operation(move |context: &mut RequestContext| {
         let mut draw = context.rng.below(total);
@@ -97,7 +110,8 @@ pub async fn memory(bench: &mut Bench) -> anyhow::Result<()> {
         duration.as_secs(),
         interval.as_secs()
     );
-    let operation = mixed(bench);
+    let with_quick_sells = super::sales::available(bench).await.is_ok();
+    let operation = mixed(bench, with_quick_sells);
     let phases = Phases {
         warmup: Duration::ZERO,
         measure: duration,
@@ -115,11 +129,12 @@ pub async fn memory(bench: &mut Bench) -> anyhow::Result<()> {
     let result = load::closed_loop(&operation, MIXED_CONCURRENCY, phases, &bench.monitor).await;
     let samples = sampler.await?;
     bench.suite.check_running()?;
-    bench.push(Row::from_load(
-        "memory",
-        "mixed load (reads, list, me, logins)",
-        &result,
-    ));
+    let label = if with_quick_sells {
+        "mixed load (reads, list, me, logins, sells)"
+    } else {
+        "mixed load (reads, list, me, logins)"
+    };
+    bench.push(Row::from_load("memory", label, &result));
 
     let after = bench.monitor.rss_kib();
     let names: Vec<String> = bench.monitor.names().map(str::to_owned).collect();

@@ -138,6 +138,8 @@ pub struct Bench {
     pub fresh_rss: BTreeMap<String, u64>,
     /// RSS of each part once seeded and settled, before any load (KiB).
     pub idle_rss: BTreeMap<String, u64>,
+    /// Whether `POST /pos/quick-sell` works, once tried (see `sales::available`).
+    pub quick_sell: Option<Result<(), String>>,
     /// pgbench runs already made, by script, so baselines run once per run.
     baselines: BTreeMap<String, PgbenchRun>,
 }
@@ -162,6 +164,7 @@ impl Bench {
             fixtures,
             report,
             idle_rss,
+            quick_sell: None,
             baselines: BTreeMap::new(),
         }
     }

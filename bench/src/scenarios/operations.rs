@@ -1,7 +1,10 @@
 //! The requests the scenarios send, as [`Operation`]s: each call builds a fresh request
 //! (a random seeded product, a fresh `Idempotency-Key`, …).
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode};
@@ -67,6 +70,25 @@ pub fn get_product_grpc(channels: Channels, token: &str, ids: Arc<Vec<String>>) 
                 .product
                 .map(drop)
                 .ok_or_else(|| RequestError::unexpected("GetProduct without a product"))
+        }
+    })
+}
+
+/// `CreateProduct` over gRPC of a new product each time (numbered from `first`): a
+/// write with an audit event, for the audit pipeline while quick-sell is not there.
+pub fn create_product_grpc(channels: Channels, token: &str, first: usize) -> Operation {
+    let token = grpc_bearer(token);
+    let next = Arc::new(AtomicUsize::new(first));
+    operation(move |context: &mut RequestContext| {
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        let request = authorized(crate::seed::product(index), &token);
+        let mut client = CatalogServiceClient::new(channels.pick(&mut context.rng));
+        async move {
+            client
+                .create_product(request)
+                .await
+                .map(drop)
+                .map_err(|status| RequestError::grpc(status.code(), status.message()))
         }
     })
 }
