@@ -218,6 +218,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         })),
         pgbench: pgbench::find(),
         log_dir: cli.log_dir.clone(),
+        regal_bin: regal_bin.clone(),
     };
     let fixtures = Fixtures {
         admin_username,

@@ -44,7 +44,11 @@ pub struct BenchDatabase {
 impl BenchDatabase {
     pub async fn create(admin_url: &str) -> anyhow::Result<Self> {
         let suffix = uuid::Uuid::new_v4().simple().to_string();
-        let name = format!("regal_bench_{}", &suffix[..12]);
+        Self::create_named(admin_url, &format!("regal_bench_{}", &suffix[..12])).await
+    }
+
+    pub async fn create_named(admin_url: &str, name: &str) -> anyhow::Result<Self> {
+        let name = name.to_owned();
         let mut connection = PgConnection::connect(admin_url)
             .await
             .with_context(|| format!("cannot reach Postgres at {admin_url}"))?;
@@ -74,6 +78,64 @@ impl BenchDatabase {
     pub async fn connect(&self) -> anyhow::Result<PgConnection> {
         Ok(PgConnection::connect(&self.url).await?)
     }
+
+    pub fn admin_url(&self) -> &str {
+        &self.admin_url
+    }
+}
+
+/// Applies every service's migrations to `database` with `regal migrate all` (the schema
+/// the services would create, nothing served).
+pub async fn migrate(regal_bin: &Path, database: &BenchDatabase) -> anyhow::Result<()> {
+    let mut command = Command::new(regal_bin);
+    command
+        .args(["migrate", "all"])
+        .env("APP_ENV", "development")
+        .env("DATABASE_URL", database.url())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null());
+    let output = tokio::task::spawn_blocking(move || command.output()).await??;
+    anyhow::ensure!(
+        output.status.success(),
+        "regal migrate all failed ({}): {}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(())
+}
+
+/// Copies every row of `table` (`schema.name`) from one database to the same table of
+/// another, through JSON (generated columns left to the target).
+pub async fn copy_table(
+    from: &BenchDatabase,
+    to: &BenchDatabase,
+    table: &str,
+) -> anyhow::Result<u64> {
+    let (schema, name) = table.split_once('.').context("a table is schema.name")?;
+    let mut source = from.connect().await?;
+    let columns: String = sqlx::query_scalar(
+        "select string_agg(quote_ident(column_name), ', ' order by ordinal_position)            from information_schema.columns           where table_schema = $1 and table_name = $2 and is_generated = 'NEVER'",
+    )
+    .bind(schema)
+    .bind(name)
+    .fetch_one(&mut source)
+    .await?;
+    let rows: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "select json_agg(t)::text from {table} t"
+    )))
+    .fetch_one(&mut source)
+    .await?;
+    let Some(rows) = rows else { return Ok(0) };
+    let mut target = to.connect().await?;
+    let copied = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "insert into {table} ({columns})          select {columns} from json_populate_recordset(null::{table}, $1::json)"
+    )))
+    .bind(rows)
+    .execute(&mut target)
+    .await?
+    .rows_affected();
+    Ok(copied)
 }
 
 impl Drop for BenchDatabase {

@@ -21,7 +21,8 @@ use crate::{
     pgbench::{self, PgbenchRun},
     procstat::Monitor,
     report::{Report, Row},
-    suite::Suite,
+    seed,
+    suite::{self, BenchDatabase, Suite},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -100,6 +101,19 @@ pub struct Settings {
     pub memory_load: Duration,
     pub pgbench: Option<PathBuf>,
     pub log_dir: PathBuf,
+    /// The `regal` binary (also migrates the baseline copy).
+    pub regal_bin: PathBuf,
+}
+
+/// Where a pgbench script runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaselineData {
+    /// The bench database the suite serves: for read-only scripts.
+    Live,
+    /// A copy no service uses (`<bench database>_copy`, migrated by `regal migrate all`,
+    /// the seeded catalog copied in): for scripts that write, such as a quick-sell's SQL,
+    /// so the live data (and its oversell and duplicate checks) stays the suite's own.
+    Copy,
 }
 
 /// Clients of the running suite, each cheap to clone into an operation.
@@ -142,6 +156,8 @@ pub struct Bench {
     pub quick_sell: Option<Result<(), String>>,
     /// pgbench runs already made, by script, so baselines run once per run.
     baselines: BTreeMap<String, PgbenchRun>,
+    /// The database written-to baselines run against, made on first use.
+    baseline_copy: Option<BenchDatabase>,
 }
 
 impl Bench {
@@ -166,6 +182,7 @@ impl Bench {
             idle_rss,
             quick_sell: None,
             baselines: BTreeMap::new(),
+            baseline_copy: None,
         }
     }
 
@@ -210,6 +227,7 @@ impl Bench {
         &mut self,
         script: &str,
         clients: usize,
+        data: BaselineData,
     ) -> anyhow::Result<Option<PgbenchRun>> {
         let key = format!("{script}@{clients}");
         if let Some(run) = self.baselines.get(&key) {
@@ -223,10 +241,14 @@ impl Bench {
             return Ok(None);
         };
         let script_path = pgbench::scripts_dir().join(script);
+        let database_url = match data {
+            BaselineData::Live => self.suite.database.url().to_owned(),
+            BaselineData::Copy => self.baseline_copy().await?.url().to_owned(),
+        };
         let run = pgbench::run(pgbench::PgbenchOptions {
             binary: &binary,
             script: &script_path,
-            database_url: self.suite.database.url(),
+            database_url: &database_url,
             clients,
             threads: std::thread::available_parallelism()
                 .map(usize::from)
@@ -241,6 +263,27 @@ impl Bench {
         .await?;
         self.baselines.insert(key, run.clone());
         Ok(Some(run))
+    }
+
+    /// The copy of the seeded database for baselines that write (see [`BaselineData`]).
+    async fn baseline_copy(&mut self) -> anyhow::Result<&BenchDatabase> {
+        if self.baseline_copy.is_none() {
+            let live = &self.suite.database;
+            let copy =
+                BenchDatabase::create_named(live.admin_url(), &format!("{}_copy", live.name()))
+                    .await?;
+            suite::migrate(&self.settings.regal_bin, &copy).await?;
+            for table in [
+                "catalog.vendors",
+                "catalog.products",
+                "catalog.stock_entries",
+            ] {
+                suite::copy_table(live, &copy, table).await?;
+            }
+            seed::product_id_table(&copy, &self.fixtures.product_ids).await?;
+            self.baseline_copy = Some(copy);
+        }
+        Ok(self.baseline_copy.as_ref().expect("made above"))
     }
 
     pub fn not_measured(&mut self, scenario: &str, reason: &str) {

@@ -1,7 +1,7 @@
 //! Product reads: the pgbench primary-key baseline, `GetProduct` over every transport,
 //! the product list, and the gateway's own cost at concurrency 1.
 
-use super::{Bench, operations};
+use super::{BaselineData, Bench, operations};
 use crate::{
     load::Operation,
     report::{Check, Row},
@@ -13,7 +13,10 @@ const PK_READ_BASELINE: &str = "pgbench product_by_id";
 /// The pgbench primary-key read at the throughput concurrency.
 pub async fn pgbench_product_read(bench: &mut Bench) -> anyhow::Result<()> {
     let clients = bench.settings.concurrency;
-    if let Some(run) = bench.baseline(PK_READ_SCRIPT, clients).await? {
+    if let Some(run) = bench
+        .baseline(PK_READ_SCRIPT, clients, BaselineData::Live)
+        .await?
+    {
         bench.push(Row::from_pgbench("pgbench-pk-read", &run));
     }
     Ok(())
@@ -72,7 +75,9 @@ fn get_product_operations(bench: &Bench) -> Vec<(&'static str, Operation)> {
 /// pgbench primary-key read; then REST open loop at half the closed-loop maximum.
 pub async fn product_get(bench: &mut Bench) -> anyhow::Result<()> {
     let concurrency = bench.settings.concurrency;
-    let baseline = bench.baseline(PK_READ_SCRIPT, concurrency).await?;
+    let baseline = bench
+        .baseline(PK_READ_SCRIPT, concurrency, BaselineData::Live)
+        .await?;
     let mut rest_max = None;
     for (label, operation) in get_product_operations(bench) {
         let result = bench.closed(&operation, concurrency).await?;

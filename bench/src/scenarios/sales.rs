@@ -15,7 +15,7 @@ use std::path::Path;
 
 use http::StatusCode;
 
-use super::{Bench, operations};
+use super::{BaselineData, Bench, operations};
 use crate::{
     pgbench,
     report::{Check, Row},
@@ -47,7 +47,10 @@ pub async fn quick_sell(bench: &mut Bench) -> anyhow::Result<()> {
         let p99 = row.p99_ms;
         row = row.check(Check::at_most("p99 ≤ 60 ms (closed)", p99, 60.0, " ms"));
         if pgbench::scripts_dir().join(script).is_file() {
-            if let Some(run) = bench.baseline(script, concurrency).await? {
+            if let Some(run) = bench
+                .baseline(script, concurrency, BaselineData::Copy)
+                .await?
+            {
                 let stem = Path::new(script)
                     .file_stem()
                     .unwrap_or_default()
