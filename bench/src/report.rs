@@ -130,6 +130,28 @@ impl Row {
         }
     }
 
+    /// A row that only carries checks (no load of its own).
+    pub fn check_only(scenario: &str, what: &str) -> Self {
+        Self {
+            scenario: scenario.to_owned(),
+            request: what.to_owned(),
+            mode: "check".to_owned(),
+            requests: 0,
+            rps: 0.0,
+            p50_ms: 0.0,
+            p90_ms: 0.0,
+            p99_ms: 0.0,
+            max_ms: 0.0,
+            errors: 0,
+            error_kinds: BTreeMap::new(),
+            error_samples: BTreeMap::new(),
+            cpu_us_per_request: BTreeMap::new(),
+            baseline: None,
+            baseline_ratio: None,
+            checks: Vec::new(),
+        }
+    }
+
     pub fn compared_with(mut self, baseline: &str, baseline_rps: f64) -> Self {
         self.baseline = Some(baseline.to_owned());
         self.baseline_ratio = Some(self.rps / baseline_rps.max(f64::MIN_POSITIVE));
