@@ -66,7 +66,7 @@ struct Cli {
     /// REST over HTTP/1.1 opens one per concurrent request.
     #[arg(long, default_value_t = 8)]
     grpc_connections: usize,
-    /// Seconds of mixed load of the memory scenario (default 300, quick 15).
+    /// Seconds of mixed load of the memory scenario (default 300, quick 10).
     #[arg(long)]
     memory_seconds: Option<u64>,
     /// Products to seed.
@@ -212,7 +212,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         concurrency: cli.concurrency,
         latency_concurrency: cli.latency_concurrency,
         memory_load: Duration::from_secs(cli.memory_seconds.unwrap_or(if quick {
-            15
+            10
         } else {
             300
         })),

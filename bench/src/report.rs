@@ -234,23 +234,36 @@ impl Report {
                 .map(|ratio| format!("{:.0}%", ratio * 100.0))
                 .unwrap_or_else(|| "-".to_owned());
             let first = row.checks.first();
-            println!(
-                "{:<16} {:<36} {:<14} {:>8} {:>9.1} {:>7.2} {:>7.2} {:>7.2} {:>8.2} {:>6} {:<32} {:>6}  {:<34} {}",
-                row.scenario,
-                row.request,
-                row.mode,
-                row.requests,
-                row.rps,
-                row.p50_ms,
-                row.p90_ms,
-                row.p99_ms,
-                row.max_ms,
-                row.errors,
-                cpu_cell(row),
-                ratio,
-                first.map(|check| check.target.as_str()).unwrap_or(""),
-                first.map(verdict).unwrap_or_default(),
-            );
+            if row.mode == "check" {
+                // A row of checks only: no figures of its own.
+                println!(
+                    "{:<16} {:<36} {:<14} {:>115}  {:<34} {}",
+                    row.scenario,
+                    row.request,
+                    row.mode,
+                    "",
+                    first.map(|check| check.target.as_str()).unwrap_or(""),
+                    first.map(verdict).unwrap_or_default(),
+                );
+            } else {
+                println!(
+                    "{:<16} {:<36} {:<14} {:>8} {:>9.1} {:>7.2} {:>7.2} {:>7.2} {:>8.2} {:>6} {:<32} {:>6}  {:<34} {}",
+                    row.scenario,
+                    row.request,
+                    row.mode,
+                    row.requests,
+                    row.rps,
+                    row.p50_ms,
+                    row.p90_ms,
+                    row.p99_ms,
+                    row.max_ms,
+                    row.errors,
+                    cpu_cell(row),
+                    ratio,
+                    first.map(|check| check.target.as_str()).unwrap_or(""),
+                    first.map(verdict).unwrap_or_default(),
+                );
+            }
             for check in row.checks.iter().skip(1) {
                 println!("{:>167}  {:<34} {}", "", check.target, verdict(check));
             }
