@@ -212,7 +212,7 @@ impl Report {
     pub fn print(&self) {
         println!();
         println!(
-            "{:<16} {:<36} {:<14} {:>8} {:>9} {:>7} {:>7} {:>7} {:>8} {:>6} {:<32} {:>6}  {:<34} {}",
+            "{:<18} {:<36} {:<14} {:>8} {:>9} {:>7} {:>7} {:>7} {:>8} {:>6} {:<32} {:>6}  {:<34} {}",
             "scenario",
             "request",
             "mode",
@@ -237,7 +237,7 @@ impl Report {
             if row.mode == "check" {
                 // A row of checks only: no figures of its own.
                 println!(
-                    "{:<16} {:<36} {:<14} {:>115}  {:<34} {}",
+                    "{:<18} {:<36} {:<14} {:>115}  {:<34} {}",
                     row.scenario,
                     row.request,
                     row.mode,
@@ -247,7 +247,7 @@ impl Report {
                 );
             } else {
                 println!(
-                    "{:<16} {:<36} {:<14} {:>8} {:>9.1} {:>7.2} {:>7.2} {:>7.2} {:>8.2} {:>6} {:<32} {:>6}  {:<34} {}",
+                    "{:<18} {:<36} {:<14} {:>8} {:>9.1} {:>7.2} {:>7.2} {:>7.2} {:>8.2} {:>6} {:<32} {:>6}  {:<34} {}",
                     row.scenario,
                     row.request,
                     row.mode,
@@ -265,7 +265,7 @@ impl Report {
                 );
             }
             for check in row.checks.iter().skip(1) {
-                println!("{:>167}  {:<34} {}", "", check.target, verdict(check));
+                println!("{:>169}  {:<34} {}", "", check.target, verdict(check));
             }
             for (kind, count) in &row.error_kinds {
                 let sample = row.error_samples.get(kind).cloned().unwrap_or_default();

@@ -215,7 +215,7 @@ impl Bench {
     /// Adds a row to the report and prints it at once (a long run shows progress).
     pub fn push(&mut self, row: Row) {
         println!(
-            "  {:<16} {:<36} {:<14} {:>9.1} rps  p50 {:>7.2}  p99 {:>7.2} ms  errors {}",
+            "  {:<18} {:<36} {:<14} {:>9.1} rps  p50 {:>7.2}  p99 {:>7.2} ms  errors {}",
             row.scenario, row.request, row.mode, row.rps, row.p50_ms, row.p99_ms, row.errors
         );
         self.report.rows.push(row);
@@ -245,7 +245,7 @@ impl Bench {
             BaselineData::Live => self.suite.database.url().to_owned(),
             BaselineData::Copy => self.baseline_copy().await?.url().to_owned(),
         };
-        let run = pgbench::run(pgbench::PgbenchOptions {
+        let outcome = pgbench::run(pgbench::PgbenchOptions {
             binary: &binary,
             script: &script_path,
             database_url: &database_url,
@@ -260,7 +260,17 @@ impl Bench {
             )],
             log_dir: &self.settings.log_dir.join("pgbench"),
         })
-        .await?;
+        .await;
+        // A script that no longer matches the schema must not stop the whole run.
+        let run = match outcome {
+            Ok(run) => run,
+            Err(error) => {
+                let reason = format!("{error:#}");
+                let reason: String = reason.chars().take(600).collect();
+                self.not_measured(&format!("pgbench {script}"), &reason);
+                return Ok(None);
+            }
+        };
         self.baselines.insert(key, run.clone());
         Ok(Some(run))
     }
