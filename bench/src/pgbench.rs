@@ -4,13 +4,17 @@
 //! `tps`, latencies from its per-transaction log (`--log`).
 
 use std::{
+    collections::BTreeMap,
     path::{Path, PathBuf},
-    process::Command,
+    process::{Command, Stdio},
+    sync::atomic::{AtomicBool, Ordering},
     time::Duration,
 };
 
 use anyhow::Context;
 use hdrhistogram::Histogram;
+
+use crate::procstat;
 
 /// Where the committed scripts live.
 pub fn scripts_dir() -> PathBuf {
@@ -46,6 +50,9 @@ pub struct PgbenchRun {
     pub failed: u64,
     /// Per-transaction latencies (µs) from the log.
     pub histogram: Histogram<u64>,
+    /// CPU µs per transaction of the Postgres backends (`postgres`, also `suite`: the
+    /// server side) and of pgbench itself (`bench`: the client), sampled from /proc.
+    pub cpu_us_per_transaction: BTreeMap<String, f64>,
 }
 
 pub struct PgbenchOptions<'a> {
@@ -90,10 +97,30 @@ pub async fn run(options: PgbenchOptions<'_>) -> anyhow::Result<PgbenchRun> {
     for (name, value) in &options.variables {
         command.args(["-D", &format!("{name}={value}")]);
     }
-    command.arg(options.database_url);
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await?
-        .context("running pgbench")?;
+    command
+        .arg(options.database_url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let database = options
+        .database_url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let (output, tracked) = tokio::task::spawn_blocking(move || {
+        let child = command.spawn()?;
+        let stop = AtomicBool::new(false);
+        let (pid, database, stop) = (child.id(), &database, &stop);
+        std::thread::scope(|scope| {
+            let tracker = scope.spawn(move || procstat::track(pid, database, stop));
+            let output = child.wait_with_output();
+            stop.store(true, Ordering::Relaxed);
+            let tracked = tracker.join().unwrap_or_default();
+            output.map(|output| (output, tracked))
+        })
+    })
+    .await?
+    .context("running pgbench")?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     anyhow::ensure!(
         output.status.success(),
@@ -102,6 +129,13 @@ pub async fn run(options: PgbenchOptions<'_>) -> anyhow::Result<PgbenchRun> {
         String::from_utf8_lossy(&output.stderr)
     );
 
+    let tps = parse_figure(&stdout, "tps = ").context("no tps in pgbench's output")?;
+    let mut cpu_us_per_transaction = BTreeMap::new();
+    if tps > 0.0 {
+        cpu_us_per_transaction.insert("postgres".to_owned(), tracked.postgres_rate / tps * 1e6);
+        cpu_us_per_transaction.insert("bench".to_owned(), tracked.process_rate / tps * 1e6);
+        cpu_us_per_transaction.insert("suite".to_owned(), tracked.postgres_rate / tps * 1e6);
+    }
     let mut histogram =
         Histogram::<u64>::new_with_bounds(1, 120_000_000, 3).expect("valid histogram bounds");
     for entry in std::fs::read_dir(options.log_dir)?.flatten() {
@@ -120,7 +154,8 @@ pub async fn run(options: PgbenchOptions<'_>) -> anyhow::Result<PgbenchRun> {
     Ok(PgbenchRun {
         script: options.script.display().to_string(),
         clients: options.clients,
-        tps: parse_figure(&stdout, "tps = ").context("no tps in pgbench's output")?,
+        tps,
+        cpu_us_per_transaction,
         transactions: parse_figure(&stdout, "number of transactions actually processed: ")
             .unwrap_or_default() as u64,
         failed: parse_figure(&stdout, "number of failed transactions: ").unwrap_or_default() as u64,

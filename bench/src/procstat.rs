@@ -102,6 +102,53 @@ impl Monitor {
     }
 }
 
+/// CPU rates of a process run by the bench (pgbench) and of the Postgres backends it
+/// talks to, sampled while it runs: each process counts from the first to the last
+/// sample it was seen in, so backends that come and go with the run are measured too.
+#[derive(Debug, Default)]
+pub struct Tracked {
+    /// CPU seconds per second of the tracked process.
+    pub process_rate: f64,
+    /// CPU seconds per second of the backends serving the database.
+    pub postgres_rate: f64,
+}
+
+/// Samples `pid` and the backends serving `database` every 100 ms until `stop` is set.
+pub fn track(pid: u32, database: &str, stop: &std::sync::atomic::AtomicBool) -> Tracked {
+    use std::sync::atomic::Ordering;
+    let needle = format!(" {database} ");
+    let ticks_per_second = clock_ticks_per_second() as f64;
+    let mut process: Option<(u64, u64)> = None;
+    let mut backends: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
+    let started = std::time::Instant::now();
+    let mut first_sample = None;
+    let mut last_sample = None;
+    while !stop.load(Ordering::Relaxed) {
+        let now = started.elapsed();
+        if let Some(ticks) = cpu_ticks(pid) {
+            let entry = process.get_or_insert((ticks, ticks));
+            entry.1 = ticks;
+            first_sample.get_or_insert(now);
+            last_sample = Some(now);
+        }
+        for backend in postgres_backends(&needle) {
+            if let Some(ticks) = cpu_ticks(backend) {
+                backends.entry(backend).or_insert((ticks, ticks)).1 = ticks;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let span = match (first_sample, last_sample) {
+        (Some(first), Some(last)) if last > first => (last - first).as_secs_f64(),
+        _ => return Tracked::default(),
+    };
+    let used = |(first, last): (u64, u64)| last.saturating_sub(first) as f64 / ticks_per_second;
+    Tracked {
+        process_rate: process.map(used).unwrap_or_default() / span,
+        postgres_rate: backends.into_values().map(used).sum::<f64>() / span,
+    }
+}
+
 /// The Postgres backends whose process title holds `needle` (` <database> `).
 fn postgres_backends(needle: &str) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {

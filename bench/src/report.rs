@@ -123,7 +123,7 @@ impl Row {
             errors: run.failed,
             error_kinds: BTreeMap::new(),
             error_samples: BTreeMap::new(),
-            cpu_us_per_request: BTreeMap::new(),
+            cpu_us_per_request: run.cpu_us_per_transaction.clone(),
             baseline: None,
             baseline_ratio: None,
             checks: Vec::new(),
