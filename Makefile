@@ -41,9 +41,9 @@ fmt: ## format the code
 	cargo fmt --all
 
 .PHONY: bench
-bench: services ## build in release and run the benchmarks; prints the figures (BENCH_QUICK=1 for short phases)
-	cargo build --release --locked -p regal-bench
-	target/release/regal-bench login-burst
+bench: services ## build in release, run every benchmark on a fresh database; table + target/bench/results.json (BENCH_QUICK=1: < 2 min; BENCH_ARGS="product-get --seconds 60")
+	cargo build --release --locked -p regal -p regal-bench
+	$${CARGO_TARGET_DIR:-target}/release/regal-bench $(BENCH_ARGS)
 
 .PHONY: deploy-check
 deploy-check: ## lint the Dockerfile, validate compose and every kustomize render, cross-check them with the code
