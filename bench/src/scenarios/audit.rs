@@ -6,8 +6,8 @@
 //! audit event in catalog's outbox). Measured from the outside, read only: the outbox
 //! tables (`<schema>.outbox`), the stream's consumer groups (none until audit consumes
 //! it: that part is then reported as not measured), and the lag of each event of the
-//! load, `recorded_at − occurred_at` in `audit.audit_log` (as the audit branch,
-//! issue-6-audit, stores it; not measured while that table does not exist).
+//! load, `recorded_at − occurred_at` in `audit.audit_log` (not measured while that
+//! table does not exist).
 
 use std::time::{Duration, Instant};
 
@@ -154,9 +154,11 @@ async fn lag(
         );
         return Ok(());
     }
-    let (events, p50, p99, max): (i64, Option<f64>, Option<f64>, Option<f64>) = sqlx::query_as(
+    type Lags = (i64, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+    let (events, p50, p90, p99, max): Lags = sqlx::query_as(
         "select count(*), \
                 percentile_cont(0.5) within group (order by lag), \
+                percentile_cont(0.9) within group (order by lag), \
                 percentile_cont(0.99) within group (order by lag), \
                 max(lag) \
            from (select extract(epoch from recorded_at - occurred_at)::float8 as lag \
@@ -174,6 +176,7 @@ async fn lag(
     let mut row = Row::check_only("audit-pipeline", "lag: recorded_at − occurred_at");
     row.requests = events as u64;
     row.p50_ms = p50.unwrap_or_default() * 1000.0;
+    row.p90_ms = p90.unwrap_or_default() * 1000.0;
     row.p99_ms = p99 * 1000.0;
     row.max_ms = max.unwrap_or_default() * 1000.0;
     row.mode = "events".to_owned();
