@@ -46,7 +46,7 @@ commit;
 -- sales: the sale's one transaction
 begin;
 delete from sales.pending_sales where id = (lpad(to_hex(:s1::bigint), 16, '0') || lpad(to_hex(:s2::bigint), 16, '0'))::uuid;
-select id from sales.shifts where cashier_id = '00000000-0000-7000-8000-0000000000b1'::uuid and closed_at is null;
+select id from sales.shifts where cashier_id = '00000000-0000-7000-8000-0000000000b1'::uuid and closed_at is null for share;
 update sales.invoice_numbers set last_number = last_number + 1 returning last_number \gset
 insert into sales.invoices (id, invoice_no, status, customer_id, salesman_id, cashier_id, cashier, shift_id, invoice_discount, subtotal, tax, discount, total, amount_paid, change_due, sold_at)
 values ((lpad(to_hex(:s1::bigint), 16, '0') || lpad(to_hex(:s2::bigint), 16, '0'))::uuid, 'INV-' || lpad(:last_number::text, 6, '0'), 'paid', null, null, '00000000-0000-7000-8000-0000000000b1'::uuid, 'admin', null, 0, (:q * 1.50 + 0 * 1.50), (:q * 0.24 + 0 * 0.24), 0, (:q * 1.50 + 0 * 1.50) + (:q * 0.24 + 0 * 0.24), (:q * 1.50 + 0 * 1.50) + (:q * 0.24 + 0 * 0.24), 0, case when 'paid' = 'draft' then null else now() end);

@@ -127,7 +127,7 @@ pub async fn audit_pipeline(bench: &mut Bench) -> anyhow::Result<()> {
     if groups == 0 {
         bench.not_measured(
             "audit-pipeline stream",
-            "no consumer group reads the audit stream yet (the audit service lands later)",
+            "no consumer group reads the audit stream yet",
         );
     }
     lag(bench, &mut connection, load_start, load_end_at).await
@@ -148,10 +148,7 @@ async fn lag(
     .fetch_one(&mut *connection)
     .await?;
     if !has_log {
-        bench.not_measured(
-            "audit-pipeline lag p99",
-            "no audit.audit_log yet (the audit service lands later)",
-        );
+        bench.not_measured("audit-pipeline lag p99", "no audit.audit_log yet");
         return Ok(());
     }
     type Lags = (i64, Option<f64>, Option<f64>, Option<f64>, Option<f64>);

@@ -5,7 +5,7 @@
 //! A first quick-sell is tried, and while it does not answer `201` (sales not there yet)
 //! the scenario is reported as not measured. The baselines are
 //! `bench/pgbench/quick_sell_1_line.sql` and `quick_sell_3_lines.sql`: the SQL one
-//! quick-sell runs, captured from the sales-saga branch (e338a43), to re-check against
+//! quick-sell runs, captured from the sales service, to re-check against
 //! what lands; they run on the baseline copy of the database.
 
 use std::path::Path;
@@ -109,7 +109,7 @@ async fn probe(bench: &Bench) -> Result<(), String> {
     };
     operation(&mut context).await.map_err(|error| {
         format!(
-            "POST /pos/quick-sell does not answer 201 yet ({}: {}); the sales service lands later",
+            "POST /pos/quick-sell does not answer 201 yet ({}: {})",
             error.kind,
             error.detail.chars().take(120).collect::<String>()
         )
