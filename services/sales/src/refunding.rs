@@ -222,6 +222,10 @@ async fn create_once(
     .await?;
     transaction.commit().await?;
 
+    if is_injected_restock_failure(refund.idempotency_key.as_deref()) {
+        tracing::warn!(refund_id = %refund_id, "injected restock failure; the sweeper will");
+        return Ok(written);
+    }
     let restock = upstream
         .catalog()
         .restock_for_refund(upstream.request(restock_request(&written)))
@@ -235,6 +239,24 @@ async fn create_once(
             "refund not restocked yet; the sweeper will"),
     }
     Ok(written)
+}
+
+/// The marker of the test build's injected fault (see `fault-injection` in Cargo.toml): a
+/// refund with this `Idempotency-Key` is committed but its restock never reaches catalog,
+/// as if catalog were unreachable or the process died right after the commit, leaving the
+/// restock to the sweeper.
+#[cfg(feature = "fault-injection")]
+pub const SKIP_RESTOCK_KEY: &str = "fault-injection:skip-restock";
+
+fn is_injected_restock_failure(_refund_key: Option<&str>) -> bool {
+    #[cfg(feature = "fault-injection")]
+    {
+        _refund_key == Some(SKIP_RESTOCK_KEY)
+    }
+    #[cfg(not(feature = "fault-injection"))]
+    {
+        false
+    }
 }
 
 fn restock_request(refund: &FullRefund) -> RestockForRefundRequest {
