@@ -588,3 +588,136 @@ async fn an_invoice_idempotency_key_sells_once_per_user() {
     assert_eq!(invoice_count(&suite).await, 3);
     assert!(products_out_of_balance(&suite).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_draft_whose_sale_was_refused_can_be_sold_once_the_reason_is_gone() {
+    let suite = TestSuite::start().await;
+    let admin = suite.login_admin().await;
+    let token = &admin.access_token;
+    let product_id = plain_product(&suite, token, "10.00", 3).await;
+    let customer_id = create_customer(&suite, token, "5.00").await;
+
+    // Not enough stock: refused, then sold once the stock came in.
+    let short_id = id_of(
+        &post_invoice(
+            &suite,
+            token,
+            &json!({"status": "draft", "items": [{"product_id": product_id, "quantity": 5}]}),
+        )
+        .await,
+    );
+    let refused = put_invoice(
+        &suite,
+        token,
+        &short_id,
+        &json!({"status": "paid", "payments": [{"method": "cash", "amount": "50.00"}]}),
+    )
+    .await;
+    assert_eq!(refused.status, 409, "{}", refused.text());
+    assert_eq!(stock_level(&suite, token, &product_id).await, 3);
+    let still_draft = get_json(&suite, token, &format!("/invoices/{short_id}")).await;
+    assert_eq!(still_draft["status"], "draft");
+    crate::catalog_support::post_entry(&suite, token, &product_id, "IN", 7).await;
+    let sold = put_invoice(
+        &suite,
+        token,
+        &short_id,
+        &json!({"status": "paid", "payments": [{"method": "cash", "amount": "50.00"}]}),
+    )
+    .await;
+    assert_eq!(sold.status, 200, "{}", sold.text());
+    assert_eq!(sold.json()["status"], "paid");
+    assert_eq!(stock_level(&suite, token, &product_id).await, 5);
+
+    // Beyond the credit limit: refused, then sold once the limit was raised.
+    let on_account_id = id_of(
+        &post_invoice(
+            &suite,
+            token,
+            &json!({"status": "draft", "customer_id": customer_id,
+                    "items": [{"product_id": product_id, "quantity": 1}]}),
+        )
+        .await,
+    );
+    let over_limit = put_invoice(&suite, token, &on_account_id, &json!({"status": "issued"})).await;
+    assert_eq!(over_limit.status, 409, "{}", over_limit.text());
+    assert_eq!(stock_level(&suite, token, &product_id).await, 5);
+    assert_eq!(balance_of(&suite, token, &customer_id).await, "0.00");
+    let raised = suite
+        .http()
+        .put(&format!("/customers/{customer_id}"))
+        .bearer(token)
+        .json(&json!({"credit_limit": "50.00"}))
+        .send()
+        .await;
+    assert_eq!(raised.status, 200, "{}", raised.text());
+    let issued = put_invoice(&suite, token, &on_account_id, &json!({"status": "issued"})).await;
+    assert_eq!(issued.status, 200, "{}", issued.text());
+    assert_eq!(issued.json()["status"], "issued");
+    assert_eq!(stock_level(&suite, token, &product_id).await, 4);
+    assert_eq!(balance_of(&suite, token, &customer_id).await, "10.00");
+
+    // Cancelling it gives back exactly what it took.
+    let cancelled = put_invoice(
+        &suite,
+        token,
+        &on_account_id,
+        &json!({"status": "cancelled"}),
+    )
+    .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text());
+    assert_eq!(stock_level(&suite, token, &product_id).await, 5);
+    assert_eq!(balance_of(&suite, token, &customer_id).await, "0.00");
+    assert!(products_out_of_balance(&suite).await.is_empty());
+}
+
+#[tokio::test]
+async fn racing_attempts_to_sell_one_draft_sell_it_once() {
+    let suite = TestSuite::start().await;
+    let admin = suite.login_admin().await;
+    let token = &admin.access_token;
+    let product_id = plain_product(&suite, token, "3.00", 10).await;
+    let draft_id = id_of(
+        &post_invoice(
+            &suite,
+            token,
+            &json!({"status": "draft", "items": [{"product_id": product_id, "quantity": 4}]}),
+        )
+        .await,
+    );
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..5 {
+        let http = suite.http().clone();
+        let token = token.clone();
+        let path = format!("/invoices/{draft_id}");
+        tasks.spawn(async move {
+            http.put(&path)
+                .bearer(&token)
+                .json(&json!({"status": "paid",
+                              "payments": [{"method": "cash", "amount": "12.00"}]}))
+                .send()
+                .await
+        });
+    }
+    let mut sold = 0;
+    while let Some(response) = tasks.join_next().await {
+        let response = response.unwrap();
+        match response.status {
+            200 => sold += 1,
+            409 => {}
+            other => panic!("unexpected {other}: {}", response.text()),
+        }
+    }
+
+    assert_eq!(sold, 1);
+    assert_eq!(stock_level(&suite, token, &product_id).await, 6);
+    let invoice = get_json(&suite, token, &format!("/invoices/{draft_id}")).await;
+    assert_eq!(invoice["status"], "paid");
+    assert_eq!(invoice["invoice_no"], "INV-000001");
+    assert_eq!(crate::sales_support::pending_count(&suite).await, 0);
+    let cancelled = put_invoice(&suite, token, &draft_id, &json!({"status": "cancelled"})).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text());
+    assert_eq!(stock_level(&suite, token, &product_id).await, 10);
+    assert!(products_out_of_balance(&suite).await.is_empty());
+}

@@ -428,3 +428,30 @@ async fn a_refund_idempotency_key_refunds_once_per_user() {
     assert_eq!(listed.header("x-total-count"), Some("2"));
     assert!(products_out_of_balance(&suite).await.is_empty());
 }
+
+#[tokio::test]
+async fn voiding_a_refund_whose_restock_never_happened_leaves_the_stock_alone() {
+    // The sweeper waits long enough here not to restock before the void.
+    let suite = TestSuite::start().await;
+    let admin = suite.login_admin().await;
+    let token = &admin.access_token;
+    let (invoice_id, product_id) = paid_sale(&suite, token, 10, 3).await;
+
+    let interrupted = refund(
+        &suite,
+        token,
+        &one_unit(&invoice_id, &product_id),
+        Some(regal_sales::testing::SKIP_RESTOCK_KEY),
+    )
+    .await;
+    assert_eq!(interrupted.status, 201, "{}", interrupted.text());
+    let refund_id = interrupted.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(stock_level(&suite, token, &product_id).await, 7);
+
+    let voided = delete(&suite, token, &format!("/refunds/{refund_id}")).await;
+    assert_eq!(voided.status, 200, "{}", voided.text());
+    assert_eq!(stock_level(&suite, token, &product_id).await, 7);
+    let invoice = get_json(&suite, token, &format!("/invoices/{invoice_id}")).await;
+    assert_eq!(invoice["status"], "paid");
+    assert!(products_out_of_balance(&suite).await.is_empty());
+}
