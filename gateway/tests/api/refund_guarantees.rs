@@ -455,3 +455,66 @@ async fn voiding_a_refund_whose_restock_never_happened_leaves_the_stock_alone() 
     assert_eq!(invoice["status"], "paid");
     assert!(products_out_of_balance(&suite).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_refund_catalog_refuses_to_restock_does_not_hold_up_the_sweepers_other_restocks() {
+    let suite = TestSuite::start_with(quick_sweeper(), WaitFor::Ready).await;
+    let admin = suite.login_admin().await;
+    let token = &admin.access_token;
+    let (first_invoice, first_product) = paid_sale(&suite, token, 10, 3).await;
+    let (second_invoice, second_product) = paid_sale(&suite, token, 10, 3).await;
+
+    // A void died between catalog's reversal (which leaves a tombstone) and its commit:
+    // the refund is neither restocked nor voided, and catalog refuses its restock.
+    let stuck = refund(
+        &suite,
+        token,
+        &one_unit(&first_invoice, &first_product),
+        Some(regal_sales::testing::SKIP_RESTOCK_KEY),
+    )
+    .await;
+    assert_eq!(stuck.status, 201, "{}", stuck.text());
+    let stuck_id = stuck.json()["id"].as_str().unwrap().to_owned();
+    let mut connection = suite.database().connect().await;
+    sqlx::query(
+        "insert into catalog.reservations (kind, id, undone_at) values ('refund', $1::uuid, now())",
+    )
+    .bind(&stuck_id)
+    .execute(&mut connection)
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    // (The fault's key is an Idempotency-Key too: another user sends the second one.)
+    let (_, cashier) = suite.session_as("cashier").await;
+    let waiting = refund(
+        &suite,
+        &cashier.access_token,
+        &one_unit(&second_invoice, &second_product),
+        Some(regal_sales::testing::SKIP_RESTOCK_KEY),
+    )
+    .await;
+    assert_eq!(waiting.status, 201, "{}", waiting.text());
+    let waiting_id = waiting.json()["id"].as_str().unwrap().to_owned();
+
+    let mut restocked = false;
+    for _ in 0..50 {
+        if restocked_at(&suite, &waiting_id).await.is_some() {
+            restocked = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(restocked, "the second refund was restocked");
+    assert_eq!(stock_level(&suite, token, &second_product).await, 8);
+    assert_eq!(stock_level(&suite, token, &first_product).await, 7);
+    assert!(restocked_at(&suite, &stuck_id).await.is_none());
+
+    // Deleting the stuck refund again finishes the void.
+    let voided = delete(&suite, token, &format!("/refunds/{stuck_id}")).await;
+    assert_eq!(voided.status, 200, "{}", voided.text());
+    assert_eq!(stock_level(&suite, token, &first_product).await, 7);
+    let invoice = get_json(&suite, token, &format!("/invoices/{first_invoice}")).await;
+    assert_eq!(invoice["status"], "paid");
+    assert!(products_out_of_balance(&suite).await.is_empty());
+}
