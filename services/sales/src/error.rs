@@ -71,6 +71,9 @@ impl From<sqlx::Error> for SalesError {
                 Some(sql_states::UNIQUE_VIOLATION),
                 Some("shifts_one_open_per_cashier" | "cash_drawers_one_open_per_cashier"),
             ) => conflict("Cash drawer is already open"),
+            (Some(sql_states::UNIQUE_VIOLATION), Some("pending_sales_draft_id_key")) => {
+                conflict("This draft is already being sold")
+            }
             (Some(sql_states::UNIQUE_VIOLATION), Some("cash_drawers_shift_id_key")) => {
                 conflict("This shift already had its cash drawer")
             }

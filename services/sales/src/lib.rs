@@ -19,7 +19,7 @@ pub use startup::{Application, migrate};
 /// Hooks of the test build (`fault-injection` feature): never compiled into production.
 #[cfg(feature = "fault-injection")]
 pub mod testing {
-    pub use crate::selling::saga::CRASH_AFTER_RESERVE_KEY;
+    pub use crate::{refunding::SKIP_RESTOCK_KEY, selling::saga::CRASH_AFTER_RESERVE_KEY};
 }
 
 /// The Postgres schema this service owns (and its name on audit events).

@@ -19,6 +19,7 @@ use regal_outbox::NewEvent;
 use regal_proto::catalog::v1::{RestockForRefundRequest, ReverseRefundRestockRequest, StockLine};
 use serde_json::{Value, json};
 use sqlx::PgConnection;
+use tonic::Code;
 use uuid::Uuid;
 
 use crate::{
@@ -222,6 +223,10 @@ async fn create_once(
     .await?;
     transaction.commit().await?;
 
+    if is_injected_restock_failure(refund.idempotency_key.as_deref()) {
+        tracing::warn!(refund_id = %refund_id, "injected restock failure; the sweeper will");
+        return Ok(written);
+    }
     let restock = upstream
         .catalog()
         .restock_for_refund(upstream.request(restock_request(&written)))
@@ -235,6 +240,24 @@ async fn create_once(
             "refund not restocked yet; the sweeper will"),
     }
     Ok(written)
+}
+
+/// The marker of the test build's injected fault (see `fault-injection` in Cargo.toml): a
+/// refund with this `Idempotency-Key` is committed but its restock never reaches catalog,
+/// as if catalog were unreachable or the process died right after the commit, leaving the
+/// restock to the sweeper.
+#[cfg(feature = "fault-injection")]
+pub const SKIP_RESTOCK_KEY: &str = "fault-injection:skip-restock";
+
+fn is_injected_restock_failure(_refund_key: Option<&str>) -> bool {
+    #[cfg(feature = "fault-injection")]
+    {
+        _refund_key == Some(SKIP_RESTOCK_KEY)
+    }
+    #[cfg(not(feature = "fault-injection"))]
+    {
+        false
+    }
 }
 
 fn restock_request(refund: &FullRefund) -> RestockForRefundRequest {
@@ -315,13 +338,26 @@ pub(crate) async fn finish_restocks(sweeper: &Sweeper) -> Result<(), SalesError>
     let mut transaction = sweeper.pool().begin().await?;
     let waiting = refunds::take_unrestocked(&mut transaction, sweeper.timeout(), 50).await?;
     for refund in &waiting {
-        sweeper
+        let answer = sweeper
             .catalog()
             .restock_for_refund(sweeper.request(restock_request(refund))?)
-            .await
-            .map_err(SalesError::upstream("catalog"))?;
-        refunds::mark_restocked(&mut transaction, refund.row.id).await?;
-        tracing::warn!(refund_id = %refund.row.id, "refund restocked by the sweeper");
+            .await;
+        match answer {
+            Ok(_) => {
+                refunds::mark_restocked(&mut transaction, refund.row.id).await?;
+                tracing::warn!(refund_id = %refund.row.id, "refund restocked by the sweeper");
+            }
+            // Catalog is away: keep what this pass did and try the rest later.
+            Err(status) if matches!(status.code(), Code::Unavailable | Code::DeadlineExceeded) => {
+                tracing::warn!(error = %status.message(), "catalog unreachable; restocks wait");
+                break;
+            }
+            // Catalog refuses this one (e.g. its restock was reversed by a void that died
+            // before committing; deleting the refund again finishes that void): it must not
+            // hold up the refunds after it.
+            Err(status) => tracing::error!(refund_id = %refund.row.id,
+                error = %status.message(), "catalog refused the refund's restock; skipped"),
+        }
     }
     transaction.commit().await?;
     Ok(())

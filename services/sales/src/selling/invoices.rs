@@ -443,17 +443,19 @@ async fn sell_draft(
             "At least one item is required",
         )));
     }
-    let sale_id = current.row.id;
+    let invoice_id = current.row.id;
+    // Each attempt reserves under a sale id of its own: a failed attempt's release leaves a
+    // tombstone in catalog that must not block the next one.
+    let sale_id = Uuid::now_v7();
     {
         let mut connection = rpc.pool.acquire().await?;
         saga::check_references(&mut connection, terms).await?;
         let request = serde_json::to_value(terms).unwrap_or_default();
-        pending::insert(
+        pending::insert_draft_sale(
             &mut connection,
             sale_id,
-            PendingKind::Draft,
+            invoice_id,
             caller.principal.user_id,
-            None,
             request,
         )
         .await
@@ -482,7 +484,7 @@ async fn sell_draft(
                 ),
             ));
         }
-        let locked = invoices::lock(&mut transaction, sale_id).await?;
+        let locked = invoices::lock(&mut transaction, invoice_id).await?;
         if locked.status != "draft" {
             return Err(SalesError::Conflict(
                 "The invoice is no longer a draft".to_owned(),
@@ -500,7 +502,7 @@ async fn sell_draft(
         let invoice_no = invoices::next_invoice_no(&mut transaction).await?;
         invoices::update_draft(
             &mut transaction,
-            sale_id,
+            invoice_id,
             terms.customer_id,
             terms.salesman_id,
             terms.discount,
@@ -510,7 +512,7 @@ async fn sell_draft(
         .await?;
         invoices::sell_draft(
             &mut transaction,
-            sale_id,
+            invoice_id,
             &invoice_no,
             status,
             caller.principal.user_id,
@@ -520,8 +522,9 @@ async fn sell_draft(
             settlement,
         )
         .await?;
-        invoices::replace_payments(&mut transaction, sale_id, &payments).await?;
-        let invoice = invoices::load_full(&mut transaction, sale_id)
+        invoices::replace_payments(&mut transaction, invoice_id, &payments).await?;
+        invoices::set_reservation(&mut transaction, invoice_id, sale_id).await?;
+        let invoice = invoices::load_full(&mut transaction, invoice_id)
             .await?
             .ok_or_else(|| SalesError::not_found("Invoice"))?;
         saga::record_sold(rpc, &mut transaction, caller, &invoice).await?;
@@ -618,6 +621,7 @@ async fn cancel(
 ) -> Result<FullInvoice, SalesError> {
     let mut transaction = rpc.pool.begin().await?;
     let locked = invoices::lock(&mut transaction, current.row.id).await?;
+    let reservation_id = invoices::reservation_of(&mut transaction, current.row.id).await?;
     if !matches!(locked.status.as_str(), "draft" | "issued" | "paid") {
         return Err(SalesError::Conflict(format!(
             "An invoice cannot move from {} to cancelled",
@@ -640,7 +644,7 @@ async fn cancel(
         upstream
             .catalog()
             .release_stock(upstream.request(ReleaseStockRequest {
-                sale_id: current.row.id.to_string(),
+                sale_id: reservation_id.to_string(),
             }))
             .await
             .map_err(SalesError::upstream("catalog"))?;

@@ -484,6 +484,30 @@ pub async fn sell_draft(
     replace_items(connection, id, &priced.lines).await
 }
 
+/// Records the catalog reservation a sold draft's stock was taken under.
+pub async fn set_reservation(
+    connection: &mut PgConnection,
+    id: Uuid,
+    reservation_id: Uuid,
+) -> Result<(), SalesError> {
+    sqlx::query("update sales.invoices set reservation_id = $2 where id = $1")
+        .bind(id)
+        .bind(reservation_id)
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+/// The id of the catalog reservation holding a sold invoice's stock.
+pub async fn reservation_of(connection: &mut PgConnection, id: Uuid) -> Result<Uuid, SalesError> {
+    let reservation: Option<Uuid> =
+        sqlx::query_scalar("select coalesce(reservation_id, id) from sales.invoices where id = $1")
+            .bind(id)
+            .fetch_optional(connection)
+            .await?;
+    reservation.ok_or_else(|| SalesError::not_found("Invoice"))
+}
+
 pub async fn delete(connection: &mut PgConnection, id: Uuid) -> Result<(), SalesError> {
     sqlx::query("delete from sales.invoices where id = $1")
         .bind(id)

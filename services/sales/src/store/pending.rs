@@ -50,6 +50,29 @@ pub async fn insert(
     Ok(())
 }
 
+/// The pending row of an attempt to sell draft `draft_id` under the fresh sale id
+/// `sale_id`; a second attempt while one is running breaks the unique `draft_id`.
+pub async fn insert_draft_sale(
+    connection: &mut PgConnection,
+    sale_id: Uuid,
+    draft_id: Uuid,
+    cashier_id: Uuid,
+    request: Value,
+) -> Result<(), SalesError> {
+    sqlx::query(
+        "insert into sales.pending_sales (id, kind, cashier_id, request, draft_id) \
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(sale_id)
+    .bind(PendingKind::Draft.as_str())
+    .bind(cashier_id)
+    .bind(request)
+    .bind(draft_id)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
 /// Takes the pending row of a sale in the caller's transaction. `false` when it is gone:
 /// the sweeper already released the sale, which must then not be completed.
 pub async fn take(connection: &mut PgConnection, sale_id: Uuid) -> Result<bool, SalesError> {
