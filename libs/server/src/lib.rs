@@ -150,7 +150,7 @@ impl ServiceHost {
         let server = tonic::transport::Server::builder()
             .accept_http1(true)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
-            .layer(regal_telemetry::grpc_trace_layer())
+            .layer(regal_telemetry::grpc_trace_layer(self.name))
             .layer(tower::util::MapRequestLayer::new(record_method_path))
             .layer(tonic_web::GrpcWebLayer::new())
             .add_routes(routes)
@@ -334,6 +334,15 @@ pub fn forwarded<T, U>(incoming: &tonic::Request<T>, message: U) -> tonic::Reque
             outgoing.metadata_mut().insert(name, value.clone());
         }
     }
+    // When spans are exported the next service's span is a child of the current one (this
+    // service's), not of the caller's.
+    if let Some(traceparent) = regal_telemetry::current_traceparent()
+        && let Ok(value) = traceparent.parse()
+    {
+        outgoing
+            .metadata_mut()
+            .insert(regal_telemetry::TRACEPARENT, value);
+    }
     if !outgoing.metadata().contains_key("x-forwarded-for")
         && let Some(address) = client_address(incoming)
         && let Ok(value) = address.parse()
@@ -360,7 +369,9 @@ pub fn event_context<T>(
         actor_role: principal.map(|principal| principal.role.as_str().to_owned()),
         request_id: metadata_text("x-request-id"),
         client_addr: client_address(request),
-        trace_context: metadata_text("traceparent"),
+        // The span that made the event when spans are exported, else the caller's context.
+        trace_context: regal_telemetry::current_traceparent()
+            .or_else(|| metadata_text(regal_telemetry::TRACEPARENT)),
     }
 }
 

@@ -6,42 +6,218 @@
 //! or makes one, forwards it to the services in gRPC metadata, and each part logs it.
 
 use http::{HeaderMap, HeaderValue, Request};
+use opentelemetry::{
+    propagation::{Extractor, Injector, TextMapPropagator as _},
+    trace::TraceContextExt as _,
+};
+use opentelemetry_sdk::{propagation::TraceContextPropagator, trace::SdkTracerProvider};
 use regal_config::{LogFormat, TelemetrySettings};
+use std::sync::{
+    OnceLock,
+    atomic::{AtomicBool, Ordering},
+};
 use tower_http::{
     classify::{GrpcErrorsAsFailures, ServerErrorsAsFailures, SharedClassifier},
     request_id::{MakeRequestId, RequestId},
     trace::TraceLayer,
 };
 use tracing::Span;
-use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _, fmt, prelude::*};
 
 /// The header (and gRPC metadata key) that carries the request id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Longest client-supplied request id that is kept; longer ones are replaced.
 const MAX_REQUEST_ID_LENGTH: usize = 128;
 
+/// The span attribute that names the part (`regal-gateway`, `regal-sales`, ...) that made
+/// a span. All parts of the all-in-one binary share one tracer provider, whose resource
+/// can only name the process (`regal`), so each span names its part itself.
+pub const SERVICE_ATTRIBUTE: &str = "regal.service";
+
+/// Whether spans are exported (an OTLP endpoint was configured when the subscriber was
+/// installed). When false, trace context is only passed on as it came, at no cost.
+static EXPORTING: AtomicBool = AtomicBool::new(false);
+/// The provider of the exported spans, kept to flush it on shutdown.
+static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+
 /// Installs the process-wide subscriber. Calling it again (all-in-one mode, tests) is a no-op.
-pub fn init(settings: &TelemetrySettings) {
+///
+/// With `settings.otlp_endpoint`, spans also go over OTLP/gRPC to that endpoint under the
+/// resource `service.name` = `process_name` (`regal` for all parts in one process,
+/// `regal-<part>` for one part alone). It must then be called inside a Tokio runtime (the
+/// exporter's channel lives there). An exporter that cannot be built is logged, never fatal.
+pub fn init(settings: &TelemetrySettings, process_name: &str) {
     let filter =
         EnvFilter::try_new(&settings.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let (otel, otel_error) = match settings.otlp_endpoint.as_deref() {
+        Some(endpoint) => match otel_layer(endpoint, process_name) {
+            Ok(layer) => (Some(layer), None),
+            Err(error) => (None, Some(error)),
+        },
+        None => (None, None),
+    };
+    let exporting = otel.is_some();
     let result = match settings.log_format {
         LogFormat::Json => tracing_subscriber::registry()
-            .with(filter)
+            .with(otel)
             .with(
                 fmt::layer()
                     .json()
                     .flatten_event(true)
                     .with_current_span(true)
-                    .with_span_list(false),
+                    .with_span_list(false)
+                    .with_filter(filter),
             )
             .try_init(),
         LogFormat::Pretty => tracing_subscriber::registry()
-            .with(filter)
-            .with(fmt::layer().compact())
+            .with(otel)
+            .with(fmt::layer().compact().with_filter(filter))
             .try_init(),
     };
     // An error only means a subscriber is already installed (tests, all-in-one): keep it.
-    drop(result);
+    if result.is_ok() && exporting {
+        EXPORTING.store(true, Ordering::Release);
+    }
+    if let Some(error) = otel_error {
+        tracing::warn!(error = %error, "OTLP exporter not started: spans are not exported");
+    }
+}
+
+/// Installs a subscriber for tests that also exports spans to `otlp_endpoint` (a fake
+/// collector), under the resource `service.name` = `regal`.
+pub fn init_for_tests_with_otlp(otlp_endpoint: &str) {
+    let filter = EnvFilter::try_from_env("TEST_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let otel = match otel_layer(otlp_endpoint, "regal") {
+        Ok(layer) => layer,
+        Err(error) => panic!("test OTLP exporter: {error}"),
+    };
+    let result = tracing_subscriber::registry()
+        .with(otel)
+        .with(
+            fmt::layer()
+                .compact()
+                .with_test_writer()
+                .with_filter(filter),
+        )
+        .try_init();
+    if result.is_ok() {
+        EXPORTING.store(true, Ordering::Release);
+    }
+}
+
+/// The OpenTelemetry layer: every span (whatever the log filter) goes to a batch exporter.
+/// Filtered per layer so `RUST_LOG` only shapes the log lines.
+fn otel_layer<S>(
+    endpoint: &str,
+    process_name: &str,
+) -> Result<
+    tracing_subscriber::filter::Filtered<
+        tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::SdkTracer>,
+        tracing_subscriber::filter::LevelFilter,
+        S,
+    >,
+    opentelemetry_otlp::ExporterBuildError,
+>
+where
+    S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+{
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_otlp::WithExportConfig as _;
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_tonic()
+        .with_endpoint(endpoint)
+        .build()?;
+    let provider = SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(
+            opentelemetry_sdk::Resource::builder_empty()
+                .with_service_name(process_name.to_owned())
+                .build(),
+        )
+        .build();
+    let tracer = provider.tracer("regal");
+    drop(PROVIDER.set(provider));
+    Ok(tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_filter(tracing_subscriber::filter::LevelFilter::INFO))
+}
+
+/// Sends the spans still buffered (call before exit, or in a test before reading the
+/// collector). Blocks: call it off the async threads (`spawn_blocking`).
+pub fn flush() {
+    if let Some(provider) = PROVIDER.get()
+        && let Err(error) = provider.force_flush()
+    {
+        tracing::warn!(error = %error, "spans not flushed");
+    }
+}
+
+/// Flushes and stops the exporter (on shutdown).
+pub fn shutdown() {
+    if let Some(provider) = PROVIDER.get()
+        && let Err(error) = provider.shutdown()
+    {
+        tracing::warn!(error = %error, "span exporter not shut down cleanly");
+    }
+}
+
+/// Whether spans are being exported.
+pub fn exporting() -> bool {
+    EXPORTING.load(Ordering::Acquire)
+}
+
+struct HeaderExtractor<'a>(&'a HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(http::HeaderName::as_str).collect()
+    }
+}
+
+struct TraceparentInjector(Option<String>);
+
+impl Injector for TraceparentInjector {
+    fn set(&mut self, key: &str, value: String) {
+        if key == TRACEPARENT {
+            self.0 = Some(value);
+        }
+    }
+}
+
+/// The W3C trace context header (and gRPC metadata key).
+pub const TRACEPARENT: &str = "traceparent";
+
+/// Makes `span` a child of the remote span named by the `traceparent` in `headers` (the
+/// caller's), when spans are exported and the header is well formed.
+pub fn continue_trace(span: &Span, headers: &HeaderMap) {
+    if !exporting() || !headers.contains_key(TRACEPARENT) {
+        return;
+    }
+    let context = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
+    if context.span().span_context().is_valid() {
+        // Fails only without an OpenTelemetry layer, which `exporting()` rules out.
+        drop(span.set_parent(context));
+    }
+}
+
+/// The `traceparent` naming the current span, to pass on to the next part (a call, an
+/// outbox event); `None` when spans are not exported or no span is current.
+pub fn current_traceparent() -> Option<String> {
+    if !exporting() {
+        return None;
+    }
+    let context = Span::current().context();
+    if !context.span().span_context().is_valid() {
+        return None;
+    }
+    let mut injector = TraceparentInjector(None);
+    TraceContextPropagator::new().inject_context(&context, &mut injector);
+    injector.0
 }
 
 /// Installs a subscriber that writes to the test harness's captured output.
@@ -97,32 +273,59 @@ fn request_id_of<B>(request: &Request<B>) -> &str {
         .unwrap_or("-")
 }
 
-/// Span for one gRPC call served by a service: method and request id.
-pub fn grpc_request_span<B>(request: &Request<B>) -> Span {
-    tracing::info_span!(
+/// Span for one gRPC call served by the part `part` (`sales`): method and request id, the
+/// part's service name, and, when spans are exported, the caller's span as its parent.
+pub fn grpc_request_span<B>(part: &str, request: &Request<B>) -> Span {
+    let span = tracing::info_span!(
         "grpc",
+        otel.name = %request.uri().path(),
+        otel.kind = "server",
+        regal.service = %format_args!("regal-{part}"),
         method = %request.uri().path(),
         request_id = %request_id_of(request),
-    )
+    );
+    continue_trace(&span, request.headers());
+    span
 }
 
-/// Span for one HTTP request at the gateway: method, path and request id.
+/// Span for one HTTP request at the gateway: method, path and request id (and the
+/// client's `traceparent` as its parent, when spans are exported).
 pub fn http_request_span<B>(request: &Request<B>) -> Span {
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "http",
+        otel.name = %format_args!("{} {}", request.method(), request.uri().path()),
+        otel.kind = "server",
+        regal.service = "regal-gateway",
         method = %request.method(),
         path = %request.uri().path(),
         request_id = %request_id_of(request),
-    )
+    );
+    continue_trace(&span, request.headers());
+    span
+}
+
+/// Makes the span of each gRPC call of one part.
+#[derive(Clone, Copy, Debug)]
+pub struct GrpcSpan {
+    part: &'static str,
+}
+
+impl<B> tower_http::trace::MakeSpan<B> for GrpcSpan {
+    fn make_span(&mut self, request: &Request<B>) -> Span {
+        grpc_request_span(self.part, request)
+    }
 }
 
 /// A trace layer whose spans come from a plain function of the request.
 pub type SpanTraceLayer<Classifier, B> =
     TraceLayer<SharedClassifier<Classifier>, fn(&Request<B>) -> Span>;
 
-/// The per-request trace layer of a gRPC service: one span per call, one line when it ends.
-pub fn grpc_trace_layer<B>() -> SpanTraceLayer<GrpcErrorsAsFailures, B> {
-    TraceLayer::new_for_grpc().make_span_with(grpc_request_span::<B> as fn(&Request<B>) -> Span)
+/// The per-request trace layer of a gRPC service (`part` names it, e.g. `sales`): one
+/// span per call, one line when it ends.
+pub fn grpc_trace_layer(
+    part: &'static str,
+) -> TraceLayer<SharedClassifier<GrpcErrorsAsFailures>, GrpcSpan> {
+    TraceLayer::new_for_grpc().make_span_with(GrpcSpan { part })
 }
 
 /// The per-request trace layer of the gateway.
