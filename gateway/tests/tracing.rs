@@ -110,7 +110,7 @@ async fn a_quick_sell_through_the_gateway_is_one_trace_across_the_parts() {
             .add_service(TraceServiceServer::new(collector.clone()))
             .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
     );
-    regal_telemetry::init_for_tests_with_otlp(&format!("http://{address}"));
+    regal_telemetry::init_for_tests_with_otlp(&format!("http://{address}")).unwrap();
     assert!(regal_telemetry::exporting());
 
     let suite = TestSuite::start().await;

@@ -12,9 +12,12 @@ use opentelemetry::{
 };
 use opentelemetry_sdk::{propagation::TraceContextPropagator, trace::SdkTracerProvider};
 use regal_config::{LogFormat, TelemetrySettings};
-use std::sync::{
-    OnceLock,
-    atomic::{AtomicBool, Ordering},
+use std::{
+    sync::{
+        OnceLock,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
 };
 use tower_http::{
     classify::{GrpcErrorsAsFailures, ServerErrorsAsFailures, SharedClassifier},
@@ -48,6 +51,14 @@ static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
 /// `regal-<part>` for one part alone). It must then be called inside a Tokio runtime (the
 /// exporter's channel lives there). An exporter that cannot be built is logged, never fatal.
 pub fn init(settings: &TelemetrySettings, process_name: &str) {
+    init_with_writer(settings, process_name, std::io::stdout);
+}
+
+/// [`init`], writing the log lines to `writer` (tests capture them).
+pub fn init_with_writer<W>(settings: &TelemetrySettings, process_name: &str, writer: W)
+where
+    W: for<'writer> fmt::MakeWriter<'writer> + Send + Sync + 'static,
+{
     let filter =
         EnvFilter::try_new(&settings.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let (otel, otel_error) = match settings.otlp_endpoint.as_deref() {
@@ -67,12 +78,18 @@ pub fn init(settings: &TelemetrySettings, process_name: &str) {
                     .flatten_event(true)
                     .with_current_span(true)
                     .with_span_list(false)
+                    .with_writer(writer)
                     .with_filter(filter),
             )
             .try_init(),
         LogFormat::Pretty => tracing_subscriber::registry()
             .with(otel)
-            .with(fmt::layer().compact().with_filter(filter))
+            .with(
+                fmt::layer()
+                    .compact()
+                    .with_writer(writer)
+                    .with_filter(filter),
+            )
             .try_init(),
     };
     // An error only means a subscriber is already installed (tests, all-in-one): keep it.
@@ -85,13 +102,12 @@ pub fn init(settings: &TelemetrySettings, process_name: &str) {
 }
 
 /// Installs a subscriber for tests that also exports spans to `otlp_endpoint` (a fake
-/// collector), under the resource `service.name` = `regal`.
-pub fn init_for_tests_with_otlp(otlp_endpoint: &str) {
+/// collector), under the resource `service.name` = `regal`. Call it inside a Tokio runtime.
+pub fn init_for_tests_with_otlp(
+    otlp_endpoint: &str,
+) -> Result<(), opentelemetry_otlp::ExporterBuildError> {
     let filter = EnvFilter::try_from_env("TEST_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
-    let otel = match otel_layer(otlp_endpoint, "regal") {
-        Ok(layer) => layer,
-        Err(error) => panic!("test OTLP exporter: {error}"),
-    };
+    let otel = otel_layer(otlp_endpoint, "regal")?;
     let result = tracing_subscriber::registry()
         .with(otel)
         .with(
@@ -104,6 +120,7 @@ pub fn init_for_tests_with_otlp(otlp_endpoint: &str) {
     if result.is_ok() {
         EXPORTING.store(true, Ordering::Release);
     }
+    Ok(())
 }
 
 /// The OpenTelemetry layer: every span (whatever the log filter) goes to a batch exporter.
@@ -283,8 +300,11 @@ pub fn grpc_request_span<B>(part: &str, request: &Request<B>) -> Span {
         regal.service = %format_args!("regal-{part}"),
         method = %request.uri().path(),
         request_id = %request_id_of(request),
+        trace_id = tracing::field::Empty,
+        user_id = tracing::field::Empty,
     );
     continue_trace(&span, request.headers());
+    record_trace_id(&span, request.headers());
     span
 }
 
@@ -299,9 +319,78 @@ pub fn http_request_span<B>(request: &Request<B>) -> Span {
         method = %request.method(),
         path = %request.uri().path(),
         request_id = %request_id_of(request),
+        trace_id = tracing::field::Empty,
+        user_id = tracing::field::Empty,
     );
     continue_trace(&span, request.headers());
+    record_trace_id(&span, request.headers());
     span
+}
+
+/// Puts the trace id into a request span's `trace_id` field (for its log line): the
+/// exported span's when spans are exported, else the caller's `traceparent`'s, if any.
+fn record_trace_id(span: &Span, headers: &HeaderMap) {
+    if exporting() {
+        let context = span.context();
+        let span_context = context.span().span_context().clone();
+        if span_context.is_valid() {
+            span.record("trace_id", tracing::field::display(span_context.trace_id()));
+        }
+    } else if let Some(trace_id) = headers
+        .get(TRACEPARENT)
+        .and_then(|value| value.to_str().ok())
+        .and_then(trace_id_of_traceparent)
+    {
+        span.record("trace_id", trace_id);
+    }
+}
+
+/// The trace id of a well-formed W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`).
+fn trace_id_of_traceparent(traceparent: &str) -> Option<&str> {
+    let mut parts = traceparent.split('-');
+    let (_version, trace_id, span_id, _flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex = |text: &str, length: usize| {
+        text.len() == length && text.bytes().all(|byte| byte.is_ascii_hexdigit())
+    };
+    (hex(trace_id, 32) && hex(span_id, 16) && trace_id.bytes().any(|byte| byte != b'0'))
+        .then_some(trace_id)
+}
+
+/// Notes the authenticated caller in the current request span (its log line and span).
+pub fn record_user_id(user_id: &dyn std::fmt::Display) {
+    Span::current().record("user_id", tracing::field::display(user_id));
+}
+
+/// Writes the one line logged per request when it is answered: status and latency (the
+/// request span adds method or route, request id, trace id and user id).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AccessLog;
+
+impl<B> tower_http::trace::OnResponse<B> for AccessLog {
+    fn on_response(self, response: &http::Response<B>, latency: Duration, _span: &Span) {
+        let latency_ms = latency.as_secs_f64() * 1000.0;
+        let status = response.status().as_u16();
+        // A gRPC error is answered trailers-only, so its code is in the headers; a call
+        // that succeeds has its `grpc-status: 0` in the trailers.
+        match response.headers().get("content-type") {
+            Some(kind) if kind.as_bytes().starts_with(b"application/grpc") => {
+                let grpc_status = response
+                    .headers()
+                    .get("grpc-status")
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or("0");
+                tracing::info!(
+                    target: "regal::access",
+                    status,
+                    grpc_status,
+                    latency_ms,
+                    "request finished"
+                );
+            }
+            _ => tracing::info!(target: "regal::access", status, latency_ms, "request finished"),
+        }
+    }
 }
 
 /// Makes the span of each gRPC call of one part.
@@ -316,21 +405,35 @@ impl<B> tower_http::trace::MakeSpan<B> for GrpcSpan {
     }
 }
 
-/// A trace layer whose spans come from a plain function of the request.
-pub type SpanTraceLayer<Classifier, B> =
-    TraceLayer<SharedClassifier<Classifier>, fn(&Request<B>) -> Span>;
+/// A trace layer whose spans come from a plain function of the request and that logs one
+/// line per request.
+pub type SpanTraceLayer<Classifier, B> = TraceLayer<
+    SharedClassifier<Classifier>,
+    fn(&Request<B>) -> Span,
+    tower_http::trace::DefaultOnRequest,
+    AccessLog,
+>;
 
 /// The per-request trace layer of a gRPC service (`part` names it, e.g. `sales`): one
 /// span per call, one line when it ends.
 pub fn grpc_trace_layer(
     part: &'static str,
-) -> TraceLayer<SharedClassifier<GrpcErrorsAsFailures>, GrpcSpan> {
-    TraceLayer::new_for_grpc().make_span_with(GrpcSpan { part })
+) -> TraceLayer<
+    SharedClassifier<GrpcErrorsAsFailures>,
+    GrpcSpan,
+    tower_http::trace::DefaultOnRequest,
+    AccessLog,
+> {
+    TraceLayer::new_for_grpc()
+        .make_span_with(GrpcSpan { part })
+        .on_response(AccessLog)
 }
 
 /// The per-request trace layer of the gateway.
 pub fn http_trace_layer<B>() -> SpanTraceLayer<ServerErrorsAsFailures, B> {
-    TraceLayer::new_for_http().make_span_with(http_request_span::<B> as fn(&Request<B>) -> Span)
+    TraceLayer::new_for_http()
+        .make_span_with(http_request_span::<B> as fn(&Request<B>) -> Span)
+        .on_response(AccessLog)
 }
 
 #[cfg(test)]
