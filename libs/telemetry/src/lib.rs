@@ -28,6 +28,8 @@ use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _, fmt, prelude::*};
 
+pub mod metrics;
+
 /// The header (and gRPC metadata key) that carries the request id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Longest client-supplied request id that is kept; longer ones are replaced.
