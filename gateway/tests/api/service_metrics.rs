@@ -37,11 +37,14 @@ async fn services_count_calls_login_failures_rate_limits_pool_and_outbox() {
     }
     assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
 
-    // The gauges are sampled at each health check: wait for one.
+    // The gauges are sampled at each health check, the audit stream's every few seconds:
+    // wait for both.
     let mut text = String::new();
-    for _ in 0..50 {
+    for _ in 0..100 {
         text = suite.http().get("/metrics").send().await.text();
-        if sample(&text, "outbox_backlog_events", &[r#"service="auth""#]).is_some() {
+        if sample(&text, "outbox_backlog_events", &[r#"service="auth""#]).is_some()
+            && sample(&text, "audit_stream_pending_entries", &[]).is_some()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -116,4 +119,12 @@ async fn services_count_calls_login_failures_rate_limits_pool_and_outbox() {
             "{text}"
         );
     }
+    assert!(
+        sample(&text, "audit_stream_pending_entries", &[]).unwrap() >= 0.0,
+        "{text}"
+    );
+    assert!(
+        sample(&text, "audit_stream_lag_entries", &[]).unwrap() >= 0.0,
+        "{text}"
+    );
 }
