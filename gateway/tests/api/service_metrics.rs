@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use regal_testkit::TestSuite;
+use regal_testkit::{HttpClient, Part, TestSuite};
 use serde_json::json;
 
 /// The value of the sample of `name` whose labels include every one of `labels`.
@@ -127,4 +127,23 @@ async fn services_count_calls_login_failures_rate_limits_pool_and_outbox() {
         sample(&text, "audit_stream_lag_entries", &[]).unwrap() >= 0.0,
         "{text}"
     );
+
+    // Each service also answers `GET /metrics` on its own port (scraped when it runs alone),
+    // and a gRPC call there still works (the suite's health checks go on).
+    for part in Part::SERVICES {
+        let service = HttpClient::new(format!("http://127.0.0.1:{}", suite.port(part)));
+        let scraped = service.get("/metrics").send().await;
+        assert_eq!(scraped.status, 200, "{part:?}");
+        assert!(
+            scraped
+                .header("content-type")
+                .unwrap()
+                .starts_with("text/plain"),
+            "{part:?}"
+        );
+        assert!(
+            scraped.text().contains("grpc_server_requests_total"),
+            "{part:?}"
+        );
+    }
 }

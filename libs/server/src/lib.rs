@@ -150,6 +150,7 @@ impl ServiceHost {
         let server = tonic::transport::Server::builder()
             .accept_http1(true)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .layer(regal_telemetry::metrics::MetricsEndpointLayer)
             .layer(regal_telemetry::grpc_trace_layer(self.name))
             .layer(regal_telemetry::metrics::GrpcMetricsLayer::new(self.name))
             .layer(tower::util::MapRequestLayer::new(record_method_path))

@@ -147,3 +147,57 @@ fn grpc_code_name(code: &str) -> &'static str {
         _ => "UNKNOWN",
     }
 }
+
+/// Answers `GET /metrics` on a service's own port (plain HTTP/1.1 next to its gRPC) with
+/// the Prometheus text of the process, so a service running alone can be scraped; every
+/// other request goes on to the service.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MetricsEndpointLayer;
+
+impl<S> tower::Layer<S> for MetricsEndpointLayer {
+    type Service = MetricsEndpoint<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        MetricsEndpoint { inner }
+    }
+}
+
+/// The service of [`MetricsEndpointLayer`].
+#[derive(Clone, Debug)]
+pub struct MetricsEndpoint<S> {
+    inner: S,
+}
+
+impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for MetricsEndpoint<S>
+where
+    S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    ResBody: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
+    ResBody::Error: Into<tonic::codegen::StdError>,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, S::Error>>;
+
+    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(context)
+    }
+
+    fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
+        if request.method() == http::Method::GET && request.uri().path() == "/metrics" {
+            let mut response = http::Response::new(tonic::body::Body::new(render()));
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            return Box::pin(std::future::ready(Ok(response)));
+        }
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            future
+                .await
+                .map(|response| response.map(tonic::body::Body::new))
+        })
+    }
+}
