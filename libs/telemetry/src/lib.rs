@@ -1,9 +1,11 @@
-//! Logging and request correlation for every Regal POS part.
+//! Logging, tracing, metrics and request correlation for every Regal POS part.
 //!
 //! One subscriber per process (the all-in-one binary shares it between its parts), JSON
-//! lines in production and readable text in development, filtered by `RUST_LOG`. Every
-//! request carries an `x-request-id`: the gateway accepts the client's (when well formed)
-//! or makes one, forwards it to the services in gRPC metadata, and each part logs it.
+//! lines in production and readable text in development, filtered by `RUST_LOG`, one line
+//! per answered request. Every request carries an `x-request-id`: the gateway accepts the
+//! client's (when well formed) or makes one, forwards it to the services in gRPC metadata,
+//! and each part logs it. With `OTEL_EXPORTER_OTLP_ENDPOINT` the spans are also exported
+//! over OTLP, and each hop passes its own span on as the W3C `traceparent`.
 
 use http::{HeaderMap, HeaderValue, Request};
 use opentelemetry::{
