@@ -117,6 +117,9 @@ pub async fn record_metrics(request: Request<Body>, next: Next) -> Response {
             .map(|path| path.as_str().to_owned())
             .unwrap_or_else(|| "unmatched".to_owned())
     };
+    if route != "grpc" && route != "unmatched" {
+        regal_telemetry::record_route(&method, &route);
+    }
     let response = next.run(request).await;
     let labels = [
         ("method", method),

@@ -121,6 +121,7 @@ async fn each_request_logs_one_line_with_its_ids_and_no_secret_ever_appears() {
     assert!(line["latency_ms"].as_f64().unwrap() >= 0.0);
     assert_eq!(line["span"]["method"], "GET");
     assert_eq!(line["span"]["path"], "/auth/me");
+    assert_eq!(line["span"]["route"], "/auth/me");
     assert_eq!(line["span"]["trace_id"], TRACE_ID);
     assert_eq!(line["span"]["user_id"], user.id.as_str());
 

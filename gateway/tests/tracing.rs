@@ -182,7 +182,7 @@ async fn a_quick_sell_through_the_gateway_is_one_trace_across_the_parts() {
         false
     };
 
-    let gateway = find("regal-gateway", "/pos/quick-sell");
+    let gateway = find("regal-gateway", "POST /pos/quick-sell");
     let sales_call = find("regal-sales", "QuickSell");
     let reservation_call = find("regal-sales", "catalog.ReserveStock");
     let catalog_call = find("regal-catalog", "ReserveStock");

@@ -322,6 +322,7 @@ pub fn http_request_span<B>(request: &Request<B>) -> Span {
         regal.service = "regal-gateway",
         method = %request.method(),
         path = %request.uri().path(),
+        route = tracing::field::Empty,
         request_id = %request_id_of(request),
         trace_id = tracing::field::Empty,
         user_id = tracing::field::Empty,
@@ -359,6 +360,17 @@ fn trace_id_of_traceparent(traceparent: &str) -> Option<&str> {
     };
     (hex(trace_id, 32) && hex(span_id, 16) && trace_id.bytes().any(|byte| byte != b'0'))
         .then_some(trace_id)
+}
+
+/// Notes the matched route template (`/invoices/{id}`) of the current gateway request: its
+/// log line's `route` and its span's name (`GET /invoices/{id}`, not one name per id).
+pub fn record_route(method: &str, route: &str) {
+    let span = Span::current();
+    span.record("route", route);
+    span.record(
+        "otel.name",
+        tracing::field::display(format_args!("{method} {route}")),
+    );
 }
 
 /// Notes the authenticated caller in the current request span (its log line and span).
