@@ -107,6 +107,12 @@ async fn forward(state: AppState, mut request: Request<Body>) -> Response<Body> 
         headers.remove(name);
     }
     headers.remove(CLIENT_ADDRESS_HEADER);
+    // When spans are exported the service's span is a child of the gateway's.
+    if let Some(traceparent) = regal_telemetry::current_traceparent()
+        .and_then(|traceparent| HeaderValue::from_str(&traceparent).ok())
+    {
+        headers.insert(regal_telemetry::TRACEPARENT, traceparent);
+    }
     if let Some(address) = client_address.and_then(|address| HeaderValue::from_str(&address).ok()) {
         headers.insert(CLIENT_ADDRESS_HEADER, address);
     }

@@ -1,6 +1,6 @@
 //! Cross-cutting HTTP behaviour: security headers, CORS, request metrics.
 
-use std::{sync::OnceLock, time::Instant};
+use std::time::Instant;
 
 use axum::{
     body::Body,
@@ -9,7 +9,6 @@ use axum::{
     middleware::Next,
     response::Response,
 };
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::{grpc, state::AppState};
@@ -17,9 +16,6 @@ use crate::{grpc, state::AppState};
 const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
      style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'";
 const API_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
-const LATENCY_BUCKETS: &[f64] = &[
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
 
 /// `X-Content-Type-Options`, `X-Frame-Options`, `Referrer-Policy`, a Content Security
 /// Policy (relaxed for the docs page only) and, in production, HSTS.
@@ -102,30 +98,14 @@ pub fn cors(origins: &[String]) -> CorsLayer {
         ]))
 }
 
-fn prometheus() -> &'static PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE.get_or_init(|| {
-        let builder = PrometheusBuilder::new()
-            .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), LATENCY_BUCKETS)
-            .expect("latency buckets are not empty");
-        let recorder = builder.build_recorder();
-        let handle = recorder.handle();
-        // In tests several gateways share a process; the first recorder wins and is shared.
-        if metrics::set_global_recorder(recorder).is_err() {
-            tracing::debug!("metrics recorder already installed");
-        }
-        handle
-    })
-}
-
-/// The Prometheus text of this process.
+/// The Prometheus text of this process (every part's metrics in the all-in-one binary).
 pub fn render_metrics() -> String {
-    prometheus().render()
+    regal_telemetry::metrics::render()
 }
 
 /// Counts each request and observes its latency, by method, route and status.
 pub async fn record_metrics(request: Request<Body>, next: Next) -> Response {
-    prometheus();
+    regal_telemetry::metrics::prometheus();
     let started = Instant::now();
     let method = request.method().to_string();
     let route = if grpc::is_grpc_request(&request) {
@@ -137,6 +117,9 @@ pub async fn record_metrics(request: Request<Body>, next: Next) -> Response {
             .map(|path| path.as_str().to_owned())
             .unwrap_or_else(|| "unmatched".to_owned())
     };
+    if route != "grpc" && route != "unmatched" {
+        regal_telemetry::record_route(&method, &route);
+    }
     let response = next.run(request).await;
     let labels = [
         ("method", method),

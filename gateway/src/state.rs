@@ -138,6 +138,7 @@ impl AppState {
             .map_err(|error| tonic::Status::unauthenticated(error.client_message()))?;
         let principal = Principal::from_claims(&claims)
             .map_err(|error| tonic::Status::unauthenticated(error.client_message()))?;
+        regal_telemetry::record_user_id(&principal.user_id);
         let mut redis = self.inner.redis.clone();
         match revocation::is_revoked(
             &mut redis,

@@ -65,8 +65,13 @@ fn main() -> anyhow::Result<()> {
         }
     };
     match command {
-        Command::Serve { part } => start(&settings)?.block_on(serve(settings, part)),
-        Command::Migrate { part } => start(&settings)?.block_on(migrate(settings, part)),
+        Command::Serve { part } => {
+            let result = start(&settings, part)?.block_on(serve(settings, part));
+            // Sends the spans still buffered (blocking: the runtime has stopped).
+            regal_telemetry::shutdown();
+            result
+        }
+        Command::Migrate { part } => start(&settings, part)?.block_on(migrate(settings, part)),
         Command::Healthcheck { part } => {
             let healthy = healthcheck::run(&settings, &health_targets(&settings, part));
             std::process::exit(if healthy { 0 } else { 1 });
@@ -74,13 +79,31 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Logging and the multi-threaded runtime of `serve` and `migrate` (a health check needs
-/// neither: it prints only its verdict).
-fn start(settings: &Settings) -> anyhow::Result<tokio::runtime::Runtime> {
-    regal_telemetry::init(&settings.telemetry);
-    Ok(tokio::runtime::Builder::new_multi_thread()
+/// Logging (and span export) and the multi-threaded runtime of `serve` and `migrate` (a
+/// health check needs neither: it prints only its verdict). The span exporter's channel
+/// lives in the runtime, so the subscriber is installed inside it.
+fn start(settings: &Settings, part: Part) -> anyhow::Result<tokio::runtime::Runtime> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?)
+        .build()?;
+    {
+        let _runtime = runtime.enter();
+        regal_telemetry::init(&settings.telemetry, process_name(part));
+    }
+    Ok(runtime)
+}
+
+/// The OpenTelemetry `service.name` of the process: `regal` when it runs every part (each
+/// span then names its part in `regal.service`), else the part's own name.
+fn process_name(part: Part) -> &'static str {
+    match part {
+        Part::All => "regal",
+        Part::Auth => "regal-auth",
+        Part::Catalog => "regal-catalog",
+        Part::Sales => "regal-sales",
+        Part::Audit => "regal-audit",
+        Part::Gateway => "regal-gateway",
+    }
 }
 
 /// What `regal healthcheck <part>` asks: each selected service over gRPC health on its port,

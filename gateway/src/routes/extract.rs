@@ -33,7 +33,10 @@ impl CallMeta {
             request_id: header(header::HeaderName::from_static(
                 regal_telemetry::REQUEST_ID_HEADER,
             )),
-            traceparent: header(header::HeaderName::from_static("traceparent")),
+            // This request's span when spans are exported, else the client's context as is.
+            traceparent: regal_telemetry::current_traceparent()
+                .and_then(|traceparent| HeaderValue::from_str(&traceparent).ok())
+                .or_else(|| header(header::HeaderName::from_static("traceparent"))),
             client_address: parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()

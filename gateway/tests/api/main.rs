@@ -29,6 +29,7 @@ mod saga;
 mod sales_reports;
 mod sales_support;
 mod salesmen;
+mod service_metrics;
 mod stock;
 mod users;
 mod vendors;

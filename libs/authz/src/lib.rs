@@ -118,6 +118,8 @@ impl Interceptor for AuthInterceptor {
             .map_err(|error| Status::unauthenticated(error.client_message()))?;
         let principal = Principal::from_claims(&claims)
             .map_err(|error| Status::unauthenticated(error.client_message()))?;
+        // The request span's log line names the caller.
+        tracing::Span::current().record("user_id", tracing::field::display(principal.user_id));
         request.extensions_mut().insert(principal);
         Ok(request)
     }

@@ -184,6 +184,9 @@ pub struct TelemetrySettings {
     pub log_format: LogFormat,
     /// `RUST_LOG`
     pub log_filter: String,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`: where spans are exported over OTLP/gRPC; no export
+    /// (and no exporter) when unset.
+    pub otlp_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -419,6 +422,7 @@ impl Settings {
                 log_filter: source
                     .text("RUST_LOG")
                     .unwrap_or_else(|| "info,sqlx::postgres::notice=warn".to_owned()),
+                otlp_endpoint: source.text("OTEL_EXPORTER_OTLP_ENDPOINT"),
             },
             outbox: OutboxSettings {
                 poll_interval: source.millis_or("OUTBOX_POLL_INTERVAL_MS", 200)?,

@@ -150,7 +150,9 @@ impl ServiceHost {
         let server = tonic::transport::Server::builder()
             .accept_http1(true)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
-            .layer(regal_telemetry::grpc_trace_layer())
+            .layer(regal_telemetry::metrics::MetricsEndpointLayer)
+            .layer(regal_telemetry::grpc_trace_layer(self.name))
+            .layer(regal_telemetry::metrics::GrpcMetricsLayer::new(self.name))
             .layer(tower::util::MapRequestLayer::new(record_method_path))
             .layer(tonic_web::GrpcWebLayer::new())
             .add_routes(routes)
@@ -224,6 +226,9 @@ async fn keep_health_true(
         } else {
             ServingStatus::NotServing
         };
+        if status == ServingStatus::Serving {
+            record_gauges(name, &pool, database_timeout).await;
+        }
         if !shutdown.is_cancelled() && last_status != Some(status) {
             if status == ServingStatus::NotServing {
                 tracing::warn!(service = name, "database unreachable: NOT_SERVING");
@@ -304,6 +309,36 @@ pub fn client_address<T>(request: &tonic::Request<T>) -> Option<String> {
         })
 }
 
+/// Samples the gauges of a service at each health check: its database pool
+/// (`db_pool_connections` by state, `db_pool_max_connections`) and its outbox
+/// (`outbox_backlog_events`: events not yet published to the audit stream;
+/// `outbox_relay_lag_seconds`: the age of the oldest of them, 0 when none wait).
+async fn record_gauges(name: &'static str, pool: &PgPool, timeout: Duration) {
+    let size = f64::from(pool.size());
+    let idle = pool.num_idle() as f64;
+    metrics::gauge!("db_pool_connections", "service" => name, "state" => "idle").set(idle);
+    metrics::gauge!("db_pool_connections", "service" => name, "state" => "in_use")
+        .set((size - idle).max(0.0));
+    metrics::gauge!("db_pool_max_connections", "service" => name)
+        .set(f64::from(pool.options().get_max_connections()));
+
+    let statement = format!(
+        "select count(*)::float8, coalesce(extract(epoch from now() - min(occurred_at)), 0)::float8 \
+         from {name}.outbox where published_at is null"
+    );
+    let query = sqlx::query_as::<_, (f64, f64)>(sqlx::AssertSqlSafe(statement)).fetch_one(pool);
+    match tokio::time::timeout(timeout, query).await {
+        Ok(Ok((backlog, lag))) => {
+            metrics::gauge!("outbox_backlog_events", "service" => name).set(backlog);
+            metrics::gauge!("outbox_relay_lag_seconds", "service" => name).set(lag);
+        }
+        Ok(Err(error)) => {
+            tracing::debug!(service = name, error = %error, "outbox backlog not sampled");
+        }
+        Err(_) => tracing::debug!(service = name, "outbox backlog sample timed out"),
+    }
+}
+
 /// An HTTP/2 channel to another part of the suite that connects on first use and
 /// reconnects by itself; `deadline` bounds every call made on it.
 pub fn lazy_channel(url: &str, deadline: Duration) -> anyhow::Result<tonic::transport::Channel> {
@@ -334,6 +369,15 @@ pub fn forwarded<T, U>(incoming: &tonic::Request<T>, message: U) -> tonic::Reque
             outgoing.metadata_mut().insert(name, value.clone());
         }
     }
+    // When spans are exported the next service's span is a child of the current one (this
+    // service's), not of the caller's.
+    if let Some(traceparent) = regal_telemetry::current_traceparent()
+        && let Ok(value) = traceparent.parse()
+    {
+        outgoing
+            .metadata_mut()
+            .insert(regal_telemetry::TRACEPARENT, value);
+    }
     if !outgoing.metadata().contains_key("x-forwarded-for")
         && let Some(address) = client_address(incoming)
         && let Ok(value) = address.parse()
@@ -360,7 +404,9 @@ pub fn event_context<T>(
         actor_role: principal.map(|principal| principal.role.as_str().to_owned()),
         request_id: metadata_text("x-request-id"),
         client_addr: client_address(request),
-        trace_context: metadata_text("traceparent"),
+        // The span that made the event when spans are exported, else the caller's context.
+        trace_context: regal_telemetry::current_traceparent()
+            .or_else(|| metadata_text(regal_telemetry::TRACEPARENT)),
     }
 }
 

@@ -290,6 +290,7 @@ impl StreamConsumer {
     /// consumers long gone.
     async fn trim(&mut self) -> Result<(), ConsumeError> {
         trim_acknowledged(&mut self.redis, &self.stream, self.command_timeout).await?;
+        self.record_lag().await?;
         let mut command = redis::cmd("XINFO");
         command.arg("CONSUMERS").arg(&self.stream).arg(&self.group);
         let consumers: StreamInfoConsumersReply = self.command(&command, Duration::ZERO).await?;
@@ -306,6 +307,26 @@ impl StreamConsumer {
                     .arg(&consumer.name);
                 self.command::<i64>(&command, Duration::ZERO).await?;
                 tracing::info!(consumer = %consumer.name, "idle audit consumer removed from the group");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl StreamConsumer {
+    /// Samples the group's gauges: `audit_stream_pending_entries` (delivered, not yet
+    /// acknowledged) and `audit_stream_lag_entries` (in the stream, not yet delivered).
+    async fn record_lag(&mut self) -> Result<(), ConsumeError> {
+        let mut command = redis::cmd("XINFO");
+        command.arg("GROUPS").arg(&self.stream);
+        let groups: StreamInfoGroupsReply = self.command(&command, Duration::ZERO).await?;
+        if let Some(group) = groups.groups.iter().find(|group| group.name == self.group) {
+            metrics::gauge!("audit_stream_pending_entries", "group" => self.group.clone())
+                .set(group.pending as f64);
+            // Redis cannot always tell the lag (after entries were deleted): keep the last.
+            if let Some(lag) = group.lag {
+                metrics::gauge!("audit_stream_lag_entries", "group" => self.group.clone())
+                    .set(lag as f64);
             }
         }
         Ok(())

@@ -134,6 +134,7 @@ impl Accounts {
             .map_err(|error| AuthError::from(anyhow::Error::from(error)))?;
         let address = caller.context.client_addr.as_deref();
         if let Err(retry_after) = self.inner.limiter.check(username, address).await {
+            metrics::counter!("auth_login_rate_limited_total").increment(1);
             return Err(AuthError::TooManyAttempts { retry_after });
         }
 
@@ -149,6 +150,7 @@ impl Accounts {
         let user = match user {
             Some(user) if password_matches && user.is_active => user,
             unknown_or_refused => {
+                metrics::counter!("auth_login_failures_total").increment(1);
                 self.inner.limiter.record_failure(username, address).await;
                 let entity_id = unknown_or_refused
                     .as_ref()

@@ -46,6 +46,16 @@ pub struct RestockedLine {
 
 impl Catalog {
     /// Takes the stock of a sale: all lines or none.
+    #[tracing::instrument(
+        name = "db.transaction",
+        skip_all,
+        fields(
+            otel.name = "catalog: reserve stock",
+            regal.service = "regal-catalog",
+            db.system = "postgresql",
+            sale_id = %sale_id,
+        )
+    )]
     pub async fn reserve_stock(
         &self,
         caller: &Caller,

@@ -134,6 +134,11 @@ fn is_refusal(error: &SalesError) -> bool {
 }
 
 /// Asks catalog for the stock of a sale; the answer carries the authoritative prices.
+#[tracing::instrument(
+    name = "catalog.ReserveStock",
+    skip_all,
+    fields(otel.kind = "client", regal.service = "regal-sales", sale_id = %sale_id)
+)]
 pub(crate) async fn reserve(
     upstream: &Upstream,
     sale_id: Uuid,
@@ -263,6 +268,11 @@ pub(crate) fn price_and_settle(
 }
 
 /// Step 4: the sale's one transaction.
+#[tracing::instrument(
+    name = "db.transaction",
+    skip_all,
+    fields(otel.name = "sales: commit sale", regal.service = "regal-sales", db.system = "postgresql")
+)]
 async fn commit(
     rpc: &SalesRpc,
     caller: &Caller,
