@@ -48,7 +48,7 @@ pub async fn run_once(
     let expired: Vec<Month> = partitions::existing(&mut transaction)
         .await?
         .into_iter()
-        .filter(|month| month.next().start() <= cutoff)
+        .filter(|month| month.next().start().is_some_and(|end| end <= cutoff))
         .collect();
     if expired.is_empty() {
         transaction.commit().await?;

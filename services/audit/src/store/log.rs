@@ -101,10 +101,7 @@ impl AuditLog {
                 let mut transaction = self.pool.begin().await?;
                 partitions::ensure(&mut transaction, month).await?;
                 transaction.commit().await?;
-                self.partitions
-                    .lock()
-                    .expect("partition cache")
-                    .insert(month);
+                self.known_partitions().insert(month);
             }
             month = month.next();
         }
@@ -112,10 +109,15 @@ impl AuditLog {
     }
 
     fn partition_known(&self, month: Month) -> bool {
+        self.known_partitions().contains(&month)
+    }
+
+    /// The months whose partition exists. A poisoned lock still holds a consistent set (an
+    /// insert either happened or not), so it is used as it is.
+    fn known_partitions(&self) -> std::sync::MutexGuard<'_, HashSet<Month>> {
         self.partitions
             .lock()
-            .expect("partition cache")
-            .contains(&month)
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Stores the events not stored yet (by event id), chained after the current end of
@@ -198,21 +200,19 @@ impl AuditLog {
             previous_hash = hash;
         }
         insert_rows(&mut transaction, &rows).await?;
-        let last = rows.last().expect("at least one row");
-        sqlx::query(
-            "update audit.chain_head set last_position = $1, last_hash = $2, last_recorded_at = $3",
-        )
-        .bind(last.0.position)
-        .bind(&last.2)
-        .bind(recorded_at)
-        .execute(&mut *transaction)
-        .await?;
+        if let Some((last_row, _, last_hash)) = rows.last() {
+            sqlx::query(
+                "update audit.chain_head set last_position = $1, last_hash = $2, last_recorded_at = $3",
+            )
+            .bind(last_row.position)
+            .bind(last_hash)
+            .bind(recorded_at)
+            .execute(&mut *transaction)
+            .await?;
+        }
         transaction.commit().await?;
         if new_partition {
-            self.partitions
-                .lock()
-                .expect("partition cache")
-                .insert(month);
+            self.known_partitions().insert(month);
         }
         Ok(Appended {
             stored: rows.len(),

@@ -36,10 +36,10 @@ impl Month {
         }
     }
 
-    pub fn start(self) -> DateTime<Utc> {
+    /// Midnight UTC on the first of the month; `None` only for a month out of range.
+    pub fn start(self) -> Option<DateTime<Utc>> {
         Utc.with_ymd_and_hms(self.year, self.month, 1, 0, 0, 0)
             .single()
-            .expect("the first of a month exists")
     }
 
     /// The table name of this month's partition, `audit_log_pYYYYMM`.
@@ -78,8 +78,14 @@ pub async fn ensure(connection: &mut PgConnection, month: Month) -> Result<(), s
     if exists {
         return Ok(());
     }
-    let from = month.start().format("%Y-%m-%d %H:%M:%S+00");
-    let to = month.next().start().format("%Y-%m-%d %H:%M:%S+00");
+    let (Some(start), Some(end)) = (month.start(), month.next().start()) else {
+        return Err(sqlx::Error::Protocol(format!(
+            "no partition bounds for month {}-{}",
+            month.year, month.month
+        )));
+    };
+    let from = start.format("%Y-%m-%d %H:%M:%S+00");
+    let to = end.format("%Y-%m-%d %H:%M:%S+00");
     let statements = [
         format!(
             "create table audit.{table} partition of audit.audit_log \
