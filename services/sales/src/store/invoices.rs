@@ -325,7 +325,6 @@ pub async fn load_full(
 
 /// The latest `count` invoices (any status), newest first, with lines and payments (the
 /// admin dashboard's recent invoices).
-#[allow(dead_code, reason = "used by the admin dashboard, built in parallel")]
 pub async fn latest(
     connection: &mut PgConnection,
     count: i64,
@@ -344,8 +343,8 @@ pub struct InvoiceFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// The conditions of `filter`, each starting with ` and ` (see [`super::newest_first`]).
 fn push_filter(builder: &mut QueryBuilder<Postgres>, filter: &InvoiceFilter) {
-    builder.push(" where true");
     if let Some(status) = filter.status {
         builder.push(" and status = ").push_bind(status);
     }
@@ -367,21 +366,15 @@ pub async fn list(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<FullInvoice>, i64), SalesError> {
-    let mut count: QueryBuilder<Postgres> =
-        QueryBuilder::new("select count(*) from sales.invoices");
-    push_filter(&mut count, filter);
-    let total: i64 = count
-        .build_query_scalar()
-        .fetch_one(&mut *connection)
-        .await?;
-    let mut page: QueryBuilder<Postgres> =
-        QueryBuilder::new(format!("select {COLUMNS} from sales.invoices"));
-    push_filter(&mut page, filter);
-    page.push(" order by created_at desc, id desc offset ")
-        .push_bind(offset)
-        .push(" limit ")
-        .push_bind(limit);
-    let rows: Vec<InvoiceRow> = page.build_query_as().fetch_all(&mut *connection).await?;
+    let (rows, total) = super::newest_first::<InvoiceRow>(
+        &mut *connection,
+        COLUMNS,
+        "sales.invoices",
+        |builder| push_filter(builder, filter),
+        offset,
+        limit,
+    )
+    .await?;
     Ok((complete(connection, rows).await?, total))
 }
 

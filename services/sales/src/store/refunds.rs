@@ -185,8 +185,9 @@ pub struct RefundFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// Voided refunds are left out; then the conditions of `filter`, each starting with ` and `.
 fn push_filter(builder: &mut QueryBuilder<Postgres>, filter: &RefundFilter) {
-    builder.push(" where voided_at is null");
+    builder.push(" and voided_at is null");
     if let Some(invoice_id) = filter.invoice_id {
         builder.push(" and invoice_id = ").push_bind(invoice_id);
     }
@@ -205,20 +206,15 @@ pub async fn list(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<FullRefund>, i64), SalesError> {
-    let mut count: QueryBuilder<Postgres> = QueryBuilder::new("select count(*) from sales.refunds");
-    push_filter(&mut count, filter);
-    let total: i64 = count
-        .build_query_scalar()
-        .fetch_one(&mut *connection)
-        .await?;
-    let mut page: QueryBuilder<Postgres> =
-        QueryBuilder::new(format!("select {COLUMNS} from sales.refunds"));
-    push_filter(&mut page, filter);
-    page.push(" order by created_at desc, id desc offset ")
-        .push_bind(offset)
-        .push(" limit ")
-        .push_bind(limit);
-    let rows: Vec<RefundRow> = page.build_query_as().fetch_all(&mut *connection).await?;
+    let (rows, total) = super::newest_first::<RefundRow>(
+        &mut *connection,
+        COLUMNS,
+        "sales.refunds",
+        |builder| push_filter(builder, filter),
+        offset,
+        limit,
+    )
+    .await?;
     Ok((complete(connection, rows).await?, total))
 }
 
