@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use redis::AsyncCommands;
 use regal_config::ExposeSecret;
-use regal_testkit::{RedisProcess, TestSuite, WaitFor};
+use regal_testkit::{Part, RedisProcess, TestSuite, WaitFor};
 use serde_json::json;
 
 use crate::{
@@ -51,7 +51,11 @@ async fn all_200_events_arrive_when_redis_is_killed_mid_way_and_comes_back_empty
     let port = redis.port();
     let suite = suite_on(&redis).await;
     // Two replicas consume the same group and append to the same chain.
-    let (_replica_shutdown, _replica) = suite.start_audit_replica("second-replica").await;
+    let _replica = suite
+        .start_replica(Part::Audit, |settings| {
+            settings.audit.consumer_name = "second-replica".to_owned();
+        })
+        .await;
     let admin = suite.login_admin().await;
 
     for index in 0..ACTIONS {
@@ -89,7 +93,7 @@ async fn a_lost_tail_is_fetched_from_the_outbox_when_redis_restarts_empty() {
     let port = redis.port();
     let mut suite = suite_on(&redis).await;
     let admin = suite.login_admin().await;
-    suite.stop_audit().await;
+    suite.stop_part(Part::Audit).await;
     for index in 0..ACTIONS {
         create_product_with(
             &suite,
@@ -117,7 +121,7 @@ async fn a_lost_tail_is_fetched_from_the_outbox_when_redis_restarts_empty() {
     }
     redis.kill();
     let _redis = RedisProcess::start_on(port).await;
-    suite.start_audit().await;
+    suite.start_part(Part::Audit).await;
 
     wait_until_audited(&suite, &["auth", "catalog"], RECOVERY_TIMEOUT).await;
     assert_eq!(audited_product_creations(&suite).await, ACTIONS);
@@ -131,7 +135,7 @@ async fn all_200_events_arrive_when_the_audit_service_was_down_during_the_action
     let admin = suite.login_admin().await;
     for index in 0..ACTIONS {
         if index == 50 {
-            suite.stop_audit().await;
+            suite.stop_part(Part::Audit).await;
         }
         create_product_with(
             &suite,
@@ -140,7 +144,7 @@ async fn all_200_events_arrive_when_the_audit_service_was_down_during_the_action
         )
         .await;
     }
-    suite.start_audit().await;
+    suite.start_part(Part::Audit).await;
 
     wait_until_audited(&suite, &["auth", "catalog"], RECOVERY_TIMEOUT).await;
     assert_eq!(audited_product_creations(&suite).await, ACTIONS);
@@ -181,7 +185,7 @@ async fn contiguous_seq(suite: &TestSuite, service: &str) -> i64 {
 async fn an_event_missing_from_the_middle_of_the_stream_is_fetched_from_its_producer() {
     let mut suite = TestSuite::start().await;
     let admin = suite.login_admin().await;
-    suite.stop_audit().await;
+    suite.stop_part(Part::Audit).await;
     for index in 0..5 {
         create_product_with(
             &suite,
@@ -206,7 +210,7 @@ async fn an_event_missing_from_the_middle_of_the_stream_is_fetched_from_its_prod
     let lost_event_id: uuid::Uuid = lost.get::<String>("event_id").unwrap().parse().unwrap();
     let _: i64 = redis.xdel(&stream, &[&lost.id]).await.unwrap();
 
-    suite.start_audit().await;
+    suite.start_part(Part::Audit).await;
     wait_until_audited(&suite, &["auth", "catalog"], RECOVERY_TIMEOUT).await;
     assert!(
         audited_ids(&suite, "catalog")
@@ -233,7 +237,7 @@ async fn events_that_expired_from_an_outbox_before_arriving_are_recorded_as_lost
  {
     let mut suite = TestSuite::start().await;
     let admin = suite.login_admin().await;
-    suite.stop_audit().await;
+    suite.stop_part(Part::Audit).await;
     for index in 0..4 {
         create_product_with(
             &suite,
@@ -262,7 +266,7 @@ async fn events_that_expired_from_an_outbox_before_arriving_are_recorded_as_lost
         .await
         .unwrap();
 
-    suite.start_audit().await;
+    suite.start_part(Part::Audit).await;
     wait_until_audited(&suite, &["auth", "catalog"], RECOVERY_TIMEOUT).await;
     let lost: (i64, i64) = sqlx::query_as(
         "select first_seq, last_seq from audit.lost_ranges where service = 'catalog'",

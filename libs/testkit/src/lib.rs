@@ -10,18 +10,19 @@
 mod api;
 mod database;
 mod http_client;
+mod proxy;
 mod redis_process;
 
 pub use api::{ADMIN_PASSWORD, ADMIN_USERNAME, Session, TestUser};
 pub use database::TestDatabase;
 pub use http_client::{HttpClient, TestResponse};
+pub use proxy::{LinkState, TcpProxy};
 pub use redis_process::{RedisProcess, free_port};
 
 use std::{collections::HashMap, time::Duration};
 
 use regal_authz::{Role, TokenCodec};
-use regal_config::Settings;
-use tokio::task::JoinSet;
+use regal_config::{ExposeSecret, Settings};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::{Channel, Endpoint};
 use uuid::Uuid;
@@ -72,6 +73,7 @@ pub fn test_settings(database_url: &str) -> Settings {
         ("SALES_PORT", "0"),
         ("AUDIT_PORT", "0"),
         ("HEALTH_CHECK_INTERVAL_MS", "200"),
+        ("UPSTREAM_REFRESH_INTERVAL_MS", "200"),
         ("OUTBOX_POLL_INTERVAL_MS", "50"),
         ("AUDIT_GAP_CHECK_INTERVAL_MS", "500"),
         ("AUDIT_CLAIM_IDLE_MS", "500"),
@@ -85,16 +87,74 @@ pub fn test_settings(database_url: &str) -> Settings {
     Settings::from_map(&values).expect("test settings are valid")
 }
 
+/// A link of one part to a dependency, which a test may route through a [`TcpProxy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Link {
+    /// The part's `DATABASE_URL`.
+    Database,
+    /// The part's `REDIS_URL`.
+    Redis,
+    /// The part's URL of another part (e.g. sales → catalog).
+    Upstream(Part),
+}
+
+/// A part (or a replica of one) running in-process.
+struct Running {
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.task.await?
+    }
+}
+
+/// Another replica of a part, started by [`TestSuite::start_replica`]; it stops when
+/// [`Replica::stop`] is called, when it is dropped, or when the suite stops.
+pub struct Replica {
+    port: u16,
+    running: Option<Running>,
+}
+
+impl Replica {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the replica gracefully and reports what it returned.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        match self.running.take() {
+            Some(running) => running.stop().await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        if let Some(running) = &self.running {
+            running.shutdown.cancel();
+        }
+    }
+}
+
 /// The running suite. Dropping it stops every part and drops the database.
 pub struct TestSuite {
     pub settings: Settings,
     ports: HashMap<Part, u16>,
+    /// The settings each part runs with (its port and upstream URLs filled in), to start
+    /// it again or a replica of it.
+    part_settings: HashMap<Part, Settings>,
+    running: HashMap<Part, Running>,
+    proxies: HashMap<(Part, Link), TcpProxy>,
     shutdown: CancellationToken,
-    tasks: JoinSet<anyhow::Result<()>>,
-    /// The audit service runs apart, so a test can stop and start it alone.
-    audit_settings: Settings,
-    audit_shutdown: CancellationToken,
-    audit_task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     http: HttpClient,
     // Declared last: dropped after the parts have been told to stop.
     database: TestDatabase,
@@ -109,6 +169,72 @@ pub enum WaitFor {
     Listening,
 }
 
+/// The order parts start in: each one's upstreams are up before it.
+const START_ORDER: [Part; 5] = [
+    Part::Auth,
+    Part::Catalog,
+    Part::Sales,
+    Part::Audit,
+    Part::Gateway,
+];
+
+/// The parts a part calls.
+fn upstreams_of(part: Part) -> &'static [Part] {
+    match part {
+        Part::Auth | Part::Catalog => &[],
+        Part::Sales => &[Part::Catalog, Part::Auth],
+        Part::Audit => &[Part::Auth, Part::Catalog, Part::Sales],
+        Part::Gateway => &[Part::Auth, Part::Catalog, Part::Sales, Part::Audit],
+    }
+}
+
+fn set_port(settings: &mut Settings, part: Part, port: u16) {
+    let network = &mut settings.network;
+    match part {
+        Part::Auth => network.auth_port = port,
+        Part::Catalog => network.catalog_port = port,
+        Part::Sales => network.sales_port = port,
+        Part::Audit => network.audit_port = port,
+        Part::Gateway => network.gateway_port = port,
+    }
+}
+
+fn set_upstream_url(settings: &mut Settings, part: Part, url: String) {
+    let network = &mut settings.network;
+    match part {
+        Part::Auth => network.auth_url = url,
+        Part::Catalog => network.catalog_url = url,
+        Part::Sales => network.sales_url = url,
+        Part::Audit => network.audit_url = url,
+        Part::Gateway => {}
+    }
+}
+
+/// Binds `part` with `settings` (port 0: a free one) and runs it until the returned token
+/// is cancelled.
+async fn launch(part: Part, settings: Settings, shutdown: CancellationToken) -> (u16, Running) {
+    macro_rules! run {
+        ($application:path) => {{
+            let application = <$application>::build(settings)
+                .await
+                .unwrap_or_else(|error| panic!("{part:?} binds: {error:#}"));
+            let port = application.port();
+            (
+                port,
+                tokio::spawn(application.run_until_stopped(shutdown.clone())),
+            )
+        }};
+    }
+    let (port, task) = match part {
+        Part::Auth => run!(regal_auth::Application),
+        Part::Catalog => run!(regal_catalog::Application),
+        Part::Sales => run!(regal_sales::Application),
+        Part::Audit => run!(regal_audit::Application),
+        Part::Gateway => run!(regal_gateway::Application),
+    };
+    (port, Running { shutdown, task })
+}
+
 impl TestSuite {
     /// Starts all four services and the gateway against a fresh database, and waits
     /// until the gateway reports ready.
@@ -118,71 +244,63 @@ impl TestSuite {
 
     /// Like [`TestSuite::start`], letting the test adjust each part's settings first.
     pub async fn start_with(customize: impl Fn(Part, &mut Settings), wait_for: WaitFor) -> Self {
+        Self::start_with_proxies(customize, wait_for, &[]).await
+    }
+
+    /// Like [`TestSuite::start_with`], routing each `(part, link)` through its own
+    /// [`TcpProxy`] (see [`TestSuite::proxy`]) so a test can cut, stall or slow it.
+    pub async fn start_with_proxies(
+        customize: impl Fn(Part, &mut Settings),
+        wait_for: WaitFor,
+        proxied: &[(Part, Link)],
+    ) -> Self {
         regal_telemetry::init_for_tests();
         let database = TestDatabase::create().await;
         let settings = test_settings(database.url());
         let shutdown = CancellationToken::new();
-        let mut tasks = JoinSet::new();
         let mut ports = HashMap::new();
+        let mut part_settings = HashMap::new();
+        let mut running = HashMap::new();
+        let mut proxies = HashMap::new();
 
-        let part_settings = |part: Part| {
-            let mut settings = settings.clone();
-            customize(part, &mut settings);
-            settings
-        };
-        let auth = regal_auth::Application::build(part_settings(Part::Auth))
-            .await
-            .expect("auth binds");
-        ports.insert(Part::Auth, auth.port());
-        tasks.spawn(auth.run_until_stopped(shutdown.clone()));
-        let catalog = regal_catalog::Application::build(part_settings(Part::Catalog))
-            .await
-            .expect("catalog binds");
-        ports.insert(Part::Catalog, catalog.port());
-        tasks.spawn(catalog.run_until_stopped(shutdown.clone()));
-
-        let mut sales_settings = part_settings(Part::Sales);
-        sales_settings.network.catalog_url = format!("http://127.0.0.1:{}", ports[&Part::Catalog]);
-        sales_settings.network.auth_url = format!("http://127.0.0.1:{}", ports[&Part::Auth]);
-        let sales = regal_sales::Application::build(sales_settings)
-            .await
-            .expect("sales binds");
-        ports.insert(Part::Sales, sales.port());
-        tasks.spawn(sales.run_until_stopped(shutdown.clone()));
-        let mut audit_settings = part_settings(Part::Audit);
-        let url = |part: Part| format!("http://127.0.0.1:{}", ports[&part]);
-        audit_settings.network.auth_url = url(Part::Auth);
-        audit_settings.network.catalog_url = url(Part::Catalog);
-        audit_settings.network.sales_url = url(Part::Sales);
-        let audit = regal_audit::Application::build(audit_settings.clone())
-            .await
-            .expect("audit binds");
-        ports.insert(Part::Audit, audit.port());
-        audit_settings.network.audit_port = audit.port();
-        let audit_shutdown = shutdown.child_token();
-        let audit_task = tokio::spawn(audit.run_until_stopped(audit_shutdown.clone()));
-
-        let mut gateway_settings = part_settings(Part::Gateway);
-        let url = |part: Part| format!("http://127.0.0.1:{}", ports[&part]);
-        gateway_settings.network.auth_url = url(Part::Auth);
-        gateway_settings.network.catalog_url = url(Part::Catalog);
-        gateway_settings.network.sales_url = url(Part::Sales);
-        gateway_settings.network.audit_url = url(Part::Audit);
-        let gateway = regal_gateway::Application::build(gateway_settings)
-            .await
-            .expect("gateway binds");
-        ports.insert(Part::Gateway, gateway.port());
-        tasks.spawn(gateway.run_until_stopped(shutdown.clone()));
+        for part in START_ORDER {
+            let mut own = settings.clone();
+            customize(part, &mut own);
+            for &upstream in upstreams_of(part) {
+                let url = format!("http://127.0.0.1:{}", ports[&upstream]);
+                set_upstream_url(&mut own, upstream, url);
+            }
+            for &(proxied_part, link) in proxied.iter().filter(|(p, _)| *p == part) {
+                let url = match link {
+                    Link::Database => own.database.url.expose_secret().to_owned(),
+                    Link::Redis => own.redis.url.expose_secret().to_owned(),
+                    Link::Upstream(upstream) => {
+                        format!("http://127.0.0.1:{}", ports[&upstream])
+                    }
+                };
+                let (proxy, through) = TcpProxy::in_front_of(&url).await;
+                match link {
+                    Link::Database => own.database.url = through.into(),
+                    Link::Redis => own.redis.url = through.into(),
+                    Link::Upstream(upstream) => set_upstream_url(&mut own, upstream, through),
+                }
+                proxies.insert((proxied_part, link), proxy);
+            }
+            let (port, part_running) = launch(part, own.clone(), shutdown.child_token()).await;
+            set_port(&mut own, part, port);
+            ports.insert(part, port);
+            part_settings.insert(part, own);
+            running.insert(part, part_running);
+        }
 
         let suite = Self {
             http: HttpClient::new(format!("http://127.0.0.1:{}", ports[&Part::Gateway])),
             settings,
             ports,
+            part_settings,
+            running,
+            proxies,
             shutdown,
-            tasks,
-            audit_settings,
-            audit_shutdown,
-            audit_task: Some(audit_task),
             database,
         };
         if wait_for == WaitFor::Ready {
@@ -220,6 +338,13 @@ impl TestSuite {
         &self.database
     }
 
+    /// The proxy a `(part, link)` was routed through at start.
+    pub fn proxy(&self, part: Part, link: Link) -> &TcpProxy {
+        self.proxies
+            .get(&(part, link))
+            .unwrap_or_else(|| panic!("{part:?} → {link:?} was not started behind a proxy"))
+    }
+
     /// A gRPC (HTTP/2) channel to a part's port.
     pub fn channel(&self, part: Part) -> Channel {
         Endpoint::from_shared(format!("http://127.0.0.1:{}", self.port(part)))
@@ -236,63 +361,61 @@ impl TestSuite {
             .0
     }
 
-    /// The settings the audit service runs with (its producers' addresses filled in).
-    pub fn audit_settings(&self) -> &Settings {
-        &self.audit_settings
+    /// The settings a part runs with (its port and upstream URLs filled in).
+    pub fn part_settings(&self, part: Part) -> &Settings {
+        &self.part_settings[&part]
     }
 
-    /// Stops the audit service alone (gracefully), leaving the rest running.
-    pub async fn stop_audit(&mut self) {
-        self.audit_shutdown.cancel();
-        if let Some(task) = self.audit_task.take() {
-            task.await
-                .expect("audit task joins")
-                .expect("audit stops cleanly");
-        }
-    }
-
-    /// Starts the audit service again on its port, after [`TestSuite::stop_audit`].
-    pub async fn start_audit(&mut self) {
-        assert!(self.audit_task.is_none(), "the audit service is running");
-        let application = regal_audit::Application::build(self.audit_settings.clone())
+    /// Stops one part gracefully (health NOT_SERVING, drain, last outbox pass), leaving
+    /// the rest running.
+    pub async fn stop_part(&mut self, part: Part) {
+        let running = self
+            .running
+            .remove(&part)
+            .unwrap_or_else(|| panic!("{part:?} is not running"));
+        running
+            .stop()
             .await
-            .expect("audit binds its port again");
-        self.audit_shutdown = self.shutdown.child_token();
-        self.audit_task = Some(tokio::spawn(
-            application.run_until_stopped(self.audit_shutdown.clone()),
-        ));
+            .unwrap_or_else(|error| panic!("{part:?} stops cleanly: {error:#}"));
     }
 
-    /// Starts another replica of the audit service (its own port and consumer name); it
-    /// runs until the returned token is cancelled or the suite stops.
-    pub async fn start_audit_replica(
+    /// Starts a part again on its port, after [`TestSuite::stop_part`].
+    pub async fn start_part(&mut self, part: Part) {
+        assert!(!self.running.contains_key(&part), "{part:?} is running");
+        let settings = self.part_settings[&part].clone();
+        let (_, running) = launch(part, settings, self.shutdown.child_token()).await;
+        self.running.insert(part, running);
+    }
+
+    /// Starts another replica of `part` on a free port, with the part's settings adjusted
+    /// by `customize` (e.g. its own audit consumer name, or a gateway's upstream URLs).
+    pub async fn start_replica(
         &self,
-        consumer_name: &str,
-    ) -> (
-        CancellationToken,
-        tokio::task::JoinHandle<anyhow::Result<()>>,
-    ) {
-        let mut settings = self.audit_settings.clone();
-        settings.network.audit_port = 0;
-        settings.audit.consumer_name = consumer_name.to_owned();
-        let application = regal_audit::Application::build(settings)
-            .await
-            .expect("audit replica binds");
-        let shutdown = self.shutdown.child_token();
-        let task = tokio::spawn(application.run_until_stopped(shutdown.clone()));
-        (shutdown, task)
+        part: Part,
+        customize: impl FnOnce(&mut Settings),
+    ) -> Replica {
+        let mut settings = self.part_settings[&part].clone();
+        set_port(&mut settings, part, 0);
+        customize(&mut settings);
+        let (port, running) = launch(part, settings, self.shutdown.child_token()).await;
+        Replica {
+            port,
+            running: Some(running),
+        }
     }
 
     /// Stops every part gracefully and reports the first error a part returned.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.shutdown.cancel();
-        if let Some(task) = self.audit_task.take() {
-            task.await??;
+        let mut first_error = None;
+        for part in START_ORDER.into_iter().rev() {
+            if let Some(running) = self.running.remove(&part)
+                && let Err(error) = running.stop().await
+            {
+                first_error.get_or_insert(error);
+            }
         }
-        while let Some(result) = self.tasks.join_next().await {
-            result??;
-        }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 }
 
