@@ -1,6 +1,6 @@
 //! Builds and runs the gateway.
 
-use std::net::SocketAddr;
+use std::{future::IntoFuture, net::SocketAddr};
 
 use axum::serve::ListenerExt;
 use regal_config::Settings;
@@ -58,12 +58,19 @@ impl Application {
                 tracing::debug!(error = %error, "could not set TCP_NODELAY");
             }
         });
-        axum::serve(
+        let server = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await?;
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        // In-flight requests get the same bounded drain as the services'.
+        tokio::select! {
+            result = server.into_future() => result?,
+            () = async {
+                shutdown.cancelled().await;
+                tokio::time::sleep(regal_server::DRAIN_TIMEOUT).await;
+            } => tracing::warn!("in-flight requests did not finish in time"),
+        }
         shutdown.cancel();
         mirror.await?;
         tracing::info!("gateway stopped");

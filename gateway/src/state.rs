@@ -45,7 +45,11 @@ impl AppState {
                 name,
                 package,
                 service_name,
-                channel: regal_server::lazy_channel(url, settings.gateway.upstream_timeout)?,
+                channel: regal_server::lazy_channel(
+                    url,
+                    settings.gateway.upstream_timeout,
+                    network.upstream_refresh_interval,
+                )?,
             })
         };
         let upstreams = vec![

@@ -87,6 +87,9 @@ pub struct Settings {
     pub audit: AuditSettings,
     /// How often each service checks its database for its gRPC health status.
     pub health_check_interval: Duration,
+    /// The longest a service works on one call before answering DEADLINE_EXCEEDED (shorter
+    /// than `UPSTREAM_TIMEOUT_MS`, so the gateway hears the service's answer).
+    pub request_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -162,10 +165,14 @@ pub struct NetworkSettings {
     pub sales_port: u16,
     pub audit_port: u16,
     /// `AUTH_SERVICE_URL` etc.: where the gateway (and sales → catalog) call the services.
+    /// One URL, or several separated by commas; a host name may resolve to several
+    /// replicas (a headless Service), and calls are balanced across them.
     pub auth_url: String,
     pub catalog_url: String,
     pub sales_url: String,
     pub audit_url: String,
+    /// How often the replicas behind a service URL are looked up again and probed.
+    pub upstream_refresh_interval: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -391,6 +398,8 @@ impl Settings {
                 catalog_url: service_url("CATALOG_SERVICE_URL", catalog_port),
                 sales_url: service_url("SALES_SERVICE_URL", sales_port),
                 audit_url: service_url("AUDIT_SERVICE_URL", audit_port),
+                upstream_refresh_interval: source
+                    .millis_or("UPSTREAM_REFRESH_INTERVAL_MS", 2_000)?,
             },
             gateway: GatewaySettings {
                 cors_origins: source
@@ -459,6 +468,7 @@ impl Settings {
                 gap_check_interval: source.millis_or("AUDIT_GAP_CHECK_INTERVAL_MS", 10_000)?,
             },
             health_check_interval: source.millis_or("HEALTH_CHECK_INTERVAL_MS", 2_000)?,
+            request_timeout: source.millis_or("REQUEST_TIMEOUT_MS", 8_000)?,
         })
     }
 
@@ -580,6 +590,13 @@ mod tests {
         assert_eq!(settings.redis.audit_stream, "regal.audit");
         assert_eq!(settings.audit.retention_days, 2557);
         assert_eq!(settings.audit.consumer_group, "regal-audit");
+        assert_eq!(
+            settings.network.upstream_refresh_interval,
+            Duration::from_secs(2)
+        );
+        // A service gives up on a call before the gateway gives up on the service, so the
+        // caller hears the service's own answer.
+        assert!(settings.request_timeout < settings.gateway.upstream_timeout);
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub struct Relay {
 }
 
 struct Queries {
+    take_turn: String,
     lock_sequence: String,
     number_pending: String,
     advance_sequence: String,
@@ -38,6 +39,12 @@ struct Queries {
 impl Queries {
     fn new(schema: &str) -> Self {
         Self {
+            // One publisher per producer at a time (a transaction-level advisory lock keyed
+            // by the schema): replicas' relays never interleave their batches, so the
+            // stream carries each producer's events in sequence order.
+            take_turn: format!(
+                "select pg_try_advisory_xact_lock(hashtextextended('regal.outbox.relay.{schema}', 0))"
+            ),
             lock_sequence: format!("select last_seq from {schema}.outbox_sequence for update"),
             number_pending: format!(
                 "with pending as ( \
@@ -153,7 +160,8 @@ impl Relay {
     }
 
     /// Publishes numbered, unpublished events in order, holding their row locks until
-    /// they are marked published (so replicas do not publish the same rows).
+    /// they are marked published (so replicas do not publish the same rows). Another
+    /// replica's relay publishing at the same moment makes this pass publish nothing.
     ///
     /// The stream is bounded without ever trimming unread entries: when it already holds
     /// `AUDIT_STREAM_MAXLEN` entries the relay publishes nothing and its events wait here
@@ -178,6 +186,12 @@ impl Relay {
         }
         let limit = (self.settings.batch_size as u64).min(room) as i64;
         let mut transaction = self.pool.begin().await?;
+        let my_turn: bool = sqlx::query_scalar(AssertSqlSafe(self.queries.take_turn.clone()))
+            .fetch_one(&mut *transaction)
+            .await?;
+        if !my_turn {
+            return Ok(0);
+        }
         let events: Vec<PublishedEvent> =
             sqlx::query_as(AssertSqlSafe(self.queries.select_unpublished.clone()))
                 .bind(limit)

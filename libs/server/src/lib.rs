@@ -3,7 +3,12 @@
 //! on `grpc.health.v1` (SERVING only once ready and while the database answers), serve
 //! reflection and gRPC-web beside its own service, log each call, and stop gracefully.
 
+mod deadline;
 mod outbox_service;
+mod upstream;
+
+pub use deadline::DeadlineLayer;
+pub use upstream::lazy_channel;
 
 pub use outbox_service::{OutboxRpc, outbox_event};
 
@@ -21,6 +26,8 @@ pub use tokio_util::sync::CancellationToken as Shutdown;
 
 /// How long in-flight calls may run on after a shutdown signal before the server exits.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// The shortest a health check waits for the database.
+const MIN_PING_TIMEOUT: Duration = Duration::from_secs(1);
 /// Longest pause between attempts to get ready.
 const MAX_READY_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -39,7 +46,9 @@ pub struct ServiceHost {
     pool: PgPool,
     health_check_interval: Duration,
     database_timeout: Duration,
+    request_timeout: Duration,
     access_tokens: Arc<regal_authz::TokenCodec>,
+    drained: CancellationToken,
 }
 
 impl ServiceHost {
@@ -61,7 +70,9 @@ impl ServiceHost {
             pool,
             health_check_interval: settings.health_check_interval,
             database_timeout: settings.database.acquire_timeout,
+            request_timeout: settings.request_timeout,
             access_tokens: Arc::new(regal_authz::TokenCodec::access(&settings.tokens)),
+            drained: CancellationToken::new(),
         })
     }
 
@@ -76,6 +87,13 @@ impl ServiceHost {
         &self.pool
     }
 
+    /// The token the service's background tasks stop on: cancelled once the server has
+    /// stopped accepting and its in-flight calls have finished (or [`DRAIN_TIMEOUT`]
+    /// passed), so the outbox relay's last pass publishes what those calls committed.
+    pub fn drained(&self) -> CancellationToken {
+        self.drained.clone()
+    }
+
     /// Serves `routes` (the service's own gRPC services, already wrapped in their auth
     /// interceptors) with health, reflection, gRPC-web and `regal.outbox.v1` (the
     /// service's outbox, read by the audit service), until `shutdown`.
@@ -83,7 +101,8 @@ impl ServiceHost {
     /// `prepare` runs first and is retried until it succeeds; only then does health turn
     /// SERVING and do the `background` tasks start. On shutdown health turns NOT_SERVING
     /// first, the listener stops accepting, in-flight calls get [`DRAIN_TIMEOUT`] to
-    /// finish, and the background tasks are awaited (they watch the same token).
+    /// finish, then [`ServiceHost::drained`] is cancelled and the background tasks (which
+    /// watch it) are awaited: the relay's last pass comes after the last commit.
     pub async fn serve(
         self,
         routes: Routes,
@@ -155,6 +174,7 @@ impl ServiceHost {
             .layer(regal_telemetry::metrics::GrpcMetricsLayer::new(self.name))
             .layer(tower::util::MapRequestLayer::new(record_method_path))
             .layer(tonic_web::GrpcWebLayer::new())
+            .layer(DeadlineLayer::new(self.request_timeout))
             .add_routes(routes)
             .serve_with_incoming_shutdown(incoming, async move {
                 drain_signal.cancelled().await;
@@ -173,6 +193,7 @@ impl ServiceHost {
             }
         };
         shutdown.cancel();
+        self.drained.cancel();
         if let Err(error) = readiness.await {
             tracing::warn!(service = self.name, error = %error, "readiness task ended abnormally");
         }
@@ -219,9 +240,13 @@ async fn keep_health_true(
     tracing::info!(service = name, "service ready");
     let tasks: Vec<_> = background.into_iter().map(tokio::spawn).collect();
 
+    // A check slower than one probe period (at least a second, so a busy database does
+    // not make health flap) counts as a failure: a stalled database turns the service
+    // NOT_SERVING within about one period.
+    let ping_timeout = database_timeout.min(interval.max(MIN_PING_TIMEOUT));
     let mut last_status = None;
     loop {
-        let status = if regal_db::ping(&pool, database_timeout).await {
+        let status = if regal_db::ping(&pool, ping_timeout).await {
             ServingStatus::Serving
         } else {
             ServingStatus::NotServing
@@ -337,18 +362,6 @@ async fn record_gauges(name: &'static str, pool: &PgPool, timeout: Duration) {
         }
         Err(_) => tracing::debug!(service = name, "outbox backlog sample timed out"),
     }
-}
-
-/// An HTTP/2 channel to another part of the suite that connects on first use and
-/// reconnects by itself; `deadline` bounds every call made on it.
-pub fn lazy_channel(url: &str, deadline: Duration) -> anyhow::Result<tonic::transport::Channel> {
-    Ok(tonic::transport::Endpoint::from_shared(url.to_owned())?
-        .connect_timeout(Duration::from_secs(1))
-        .timeout(deadline)
-        .tcp_nodelay(true)
-        .http2_keep_alive_interval(Duration::from_secs(30))
-        .keep_alive_while_idle(true)
-        .connect_lazy())
 }
 
 /// Metadata a call made on behalf of a caller carries on to the next service: the caller's

@@ -47,10 +47,11 @@ impl GapRepair {
     pub fn new(settings: &Settings, log: AuditLog) -> anyhow::Result<Self> {
         let network = &settings.network;
         let producer = |service, url: &str| -> anyhow::Result<Producer> {
-            let channel = tonic::transport::Endpoint::from_shared(url.to_owned())?
-                .connect_timeout(Duration::from_secs(1))
-                .tcp_nodelay(true)
-                .connect_lazy();
+            let channel = regal_server::lazy_channel(
+                url,
+                settings.gateway.upstream_timeout,
+                network.upstream_refresh_interval,
+            )?;
             Ok(Producer {
                 service,
                 client: OutboxServiceClient::new(channel),

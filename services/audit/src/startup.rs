@@ -51,13 +51,14 @@ impl Application {
         let redis = regal_db::redis_connection::connect_lazy(&self.settings.redis)?;
         let consumer = StreamConsumer::new(&self.settings, redis, log.clone());
         let gap_repair = GapRepair::new(&self.settings, log.clone())?;
+        let drained = self.host.drained();
         let background: Vec<BackgroundTask> = vec![
-            Box::pin(consumer.run(shutdown.clone())),
-            Box::pin(gap_repair.run(shutdown.clone())),
+            Box::pin(consumer.run(drained.clone())),
+            Box::pin(gap_repair.run(drained.clone())),
             Box::pin(retention::maintain(
                 log,
                 self.settings.audit.retention_days,
-                shutdown.clone(),
+                drained,
             )),
         ];
         let prepare = prepare(pool);

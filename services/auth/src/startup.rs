@@ -40,7 +40,7 @@ impl Application {
         let pool = self.host.pool().clone();
         let outbox = Outbox::new(SCHEMA);
         let relay =
-            regal_server::outbox_relay(&self.settings, pool.clone(), &outbox, shutdown.clone())?;
+            regal_server::outbox_relay(&self.settings, pool.clone(), &outbox, self.host.drained())?;
         let interceptor = AuthInterceptor::new(Arc::new(TokenCodec::access(&self.settings.tokens)));
         let redis = regal_db::redis_connection::connect_lazy(&self.settings.redis)?;
         let accounts = Accounts::new(&self.settings, pool.clone(), outbox.clone(), redis);

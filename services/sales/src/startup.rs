@@ -40,25 +40,31 @@ impl Application {
         let pool = self.host.pool().clone();
         let outbox = Outbox::new(SCHEMA);
         let relay =
-            regal_server::outbox_relay(&self.settings, pool.clone(), &outbox, shutdown.clone())?;
+            regal_server::outbox_relay(&self.settings, pool.clone(), &outbox, self.host.drained())?;
         let interceptor = AuthInterceptor::new(Arc::new(TokenCodec::access(&self.settings.tokens)));
         let network = &self.settings.network;
-        let upstream_timeout = self.settings.gateway.upstream_timeout;
+        let upstream = |url: &str| {
+            regal_server::lazy_channel(
+                url,
+                self.settings.gateway.upstream_timeout,
+                network.upstream_refresh_interval,
+            )
+        };
         let rpc = SalesRpc::new(
             pool.clone(),
             outbox,
-            regal_server::lazy_channel(&network.catalog_url, upstream_timeout)?,
-            regal_server::lazy_channel(&network.auth_url, upstream_timeout)?,
+            upstream(&network.catalog_url)?,
+            upstream(&network.auth_url)?,
             self.settings.pagination,
         );
         let routes = Routes::new(SalesServiceServer::with_interceptor(rpc, interceptor));
         let sweeper = Sweeper::new(
             pool.clone(),
-            regal_server::lazy_channel(&network.catalog_url, upstream_timeout)?,
+            upstream(&network.catalog_url)?,
             &self.settings.tokens,
             self.settings.sales,
         );
-        let sweeper: BackgroundTask = Box::pin(sweeper.run(shutdown.clone()));
+        let sweeper: BackgroundTask = Box::pin(sweeper.run(self.host.drained()));
         let prepare = prepare(pool);
         self.host
             .serve(routes, prepare, vec![relay, sweeper], shutdown)
