@@ -25,6 +25,7 @@ mod quick_sell;
 mod refund_guarantees;
 mod refunds;
 mod reservations;
+mod resilience;
 mod saga;
 mod sales_reports;
 mod sales_support;
