@@ -4,8 +4,9 @@
 //! DEADLINE_EXCEEDED (REST 503) instead of waiting on a stalled database or upstream.
 //!
 //! Only the time to the response headers is bounded, so streaming calls (health `Watch`,
-//! reflection) stream on. A shorter `grpc-timeout` sent by the client is honoured by tonic
-//! itself.
+//! reflection) stream on. A call that carries its own deadline (`grpc-timeout`, set by a
+//! gRPC client) gets that one instead, shorter or longer: the caller decides how long it
+//! waits (e.g. `VerifyChain` over a large audit log, called directly).
 
 use std::{
     future::Future,
@@ -45,9 +46,9 @@ pub struct Deadline<S> {
     deadline: Duration,
 }
 
-impl<S, Request, ResponseBody> Service<Request> for Deadline<S>
+impl<S, RequestBody, ResponseBody> Service<http::Request<RequestBody>> for Deadline<S>
 where
-    S: Service<Request, Response = http::Response<ResponseBody>>,
+    S: Service<http::Request<RequestBody>, Response = http::Response<ResponseBody>>,
     S::Future: Send + 'static,
     ResponseBody: Default,
 {
@@ -59,8 +60,13 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
-        let deadline = self.deadline;
+    fn call(&mut self, request: http::Request<RequestBody>) -> Self::Future {
+        let deadline = request
+            .headers()
+            .get("grpc-timeout")
+            .and_then(|value| value.to_str().ok())
+            .and_then(parse_grpc_timeout)
+            .unwrap_or(self.deadline);
         let call = self.inner.call(request);
         Box::pin(async move {
             match tokio::time::timeout(deadline, call).await {
@@ -77,5 +83,41 @@ where
                 }
             }
         })
+    }
+}
+
+/// A `grpc-timeout` value: at most 8 digits and a unit (`H`, `M`, `S`, `m`, `u`, `n`).
+fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    let digits = value.get(..value.len().checked_sub(1)?)?;
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let amount: u64 = digits.parse().ok()?;
+    Some(match value.as_bytes().last()? {
+        b'H' => Duration::from_secs(amount * 3600),
+        b'M' => Duration::from_secs(amount * 60),
+        b'S' => Duration::from_secs(amount),
+        b'm' => Duration::from_millis(amount),
+        b'u' => Duration::from_micros(amount),
+        b'n' => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts_are_read_in_every_unit_and_nonsense_is_ignored() {
+        assert_eq!(parse_grpc_timeout("30S"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_grpc_timeout("2M"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_grpc_timeout("7u"), Some(Duration::from_micros(7)));
+        assert_eq!(parse_grpc_timeout("9n"), Some(Duration::from_nanos(9)));
+        for bad in ["", "S", "123456789S", "10s", "-1S", "1.5S", "10"] {
+            assert_eq!(parse_grpc_timeout(bad), None, "{bad:?}");
+        }
     }
 }
