@@ -297,18 +297,8 @@ async fn health_follows_the_database_within_one_probe_period_and_watch_streams_e
     }
 }
 
-/// A gateway of its own whose sales URL lists two replicas, each behind a proxy so the
-/// test sees which one calls reach.
-struct TwoSalesReplicas {
-    primary: TcpProxy,
-    second: TcpProxy,
-    _replica: regal_testkit::Replica,
-    _gateway: regal_testkit::Replica,
-    gateway: HttpClient,
-}
-
-async fn two_sales_replicas(suite: &TestSuite, refresh: Duration) -> TwoSalesReplicas {
-    let replica = suite.start_replica(Part::Sales, |_| {}).await;
+/// Waits until a replica answers SERVING on gRPC health.
+async fn wait_serving(replica: &regal_testkit::Replica) {
     let health = HealthClient::new(
         tonic::transport::Endpoint::from_shared(replica.url())
             .unwrap()
@@ -324,7 +314,22 @@ async fn two_sales_replicas(suite: &TestSuite, refresh: Duration) -> TwoSalesRep
         }
     })
     .await;
-    assert!(serving, "the second sales replica got ready");
+    assert!(serving, "the replica got ready");
+}
+
+/// A gateway of its own whose sales URL lists two replicas, each behind a proxy so the
+/// test sees which one calls reach.
+struct TwoSalesReplicas {
+    primary: TcpProxy,
+    second: TcpProxy,
+    _replica: regal_testkit::Replica,
+    _gateway: regal_testkit::Replica,
+    gateway: HttpClient,
+}
+
+async fn two_sales_replicas(suite: &TestSuite, refresh: Duration) -> TwoSalesReplicas {
+    let replica = suite.start_replica(Part::Sales, |_| {}).await;
+    wait_serving(&replica).await;
     let primary = TcpProxy::start(format!("127.0.0.1:{}", suite.port(Part::Sales))).await;
     let second = TcpProxy::start(format!("127.0.0.1:{}", replica.port())).await;
     let sales_url = format!("http://{},http://{}", primary.address(), second.address());
@@ -530,4 +535,83 @@ async fn two_sales_replicas_on_one_database_sweep_an_abandoned_sale_once_and_pub
     );
     assert_eq!(sales_seqs.first(), Some(&1));
     assert_eq!(sales_seqs.last(), Some(&stored));
+}
+
+#[tokio::test]
+async fn sales_balances_its_reservations_over_two_catalog_replicas_and_they_never_oversell() {
+    let suite = TestSuite::start().await;
+    let admin = suite.login_admin().await;
+    let (_, cashier) = suite.session_as("cashier").await;
+    let catalog_replica = suite.start_replica(Part::Catalog, |_| {}).await;
+    wait_serving(&catalog_replica).await;
+    let primary = TcpProxy::start(format!("127.0.0.1:{}", suite.port(Part::Catalog))).await;
+    let second = TcpProxy::start(format!("127.0.0.1:{}", catalog_replica.port())).await;
+    let catalog_url = format!("http://{},http://{}", primary.address(), second.address());
+    // A sales replica that reserves through both catalogs, and a gateway in front of it.
+    // Replicas are probed once at start only, so what the proxies see afterwards is calls.
+    let sales = suite
+        .start_replica(Part::Sales, |settings| {
+            settings.network.catalog_url = catalog_url;
+            settings.network.upstream_refresh_interval = Duration::from_secs(3600);
+        })
+        .await;
+    wait_serving(&sales).await;
+    let sales_url = sales.url();
+    let gateway = suite
+        .start_replica(Part::Gateway, |settings| {
+            settings.network.sales_url = sales_url;
+        })
+        .await;
+    let http = HttpClient::new(gateway.url());
+    let product =
+        create_product_with(&suite, &admin.access_token, json!({"stock_level": 10})).await;
+    let product_id = product["id"].as_str().unwrap().to_owned();
+    // Both catalogs SERVING and in the sales replica's rotation.
+    tokio::time::sleep(
+        suite
+            .part_settings(Part::Sales)
+            .network
+            .upstream_refresh_interval
+            * 5,
+    )
+    .await;
+    let before = (primary.bytes_forwarded(), second.bytes_forwarded());
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..30 {
+        let http = http.clone();
+        let token = cashier.access_token.clone();
+        let body = json!({"items": [{"product_id": product_id, "quantity": 1}]});
+        tasks.spawn(async move {
+            http.post("/pos/quick-sell")
+                .bearer(&token)
+                .json(&body)
+                .send()
+                .await
+                .status
+        });
+    }
+    let (mut created, mut conflicts) = (0, 0);
+    while let Some(status) = tasks.join_next().await {
+        match status.unwrap() {
+            201 => created += 1,
+            409 => conflicts += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+
+    assert_eq!((created, conflicts), (10, 20));
+    assert_eq!(
+        stock_level(&suite, &admin.access_token, &product_id).await,
+        0
+    );
+    assert!(products_out_of_balance(&suite).await.is_empty());
+    assert!(
+        primary.bytes_forwarded() > before.0,
+        "the first catalog reserved"
+    );
+    assert!(
+        second.bytes_forwarded() > before.1,
+        "the second catalog reserved"
+    );
 }
