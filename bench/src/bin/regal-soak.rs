@@ -30,7 +30,7 @@ struct Cli {
     #[arg(long, default_value_t = 40)]
     products: usize,
     /// Opening stock of each product (low, so products sell out and are restocked).
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 100)]
     opening_stock: i64,
     /// Shortest and longest pause between two kills, in seconds.
     #[arg(long, default_value_t = 5)]
@@ -40,6 +40,10 @@ struct Cli {
     /// Longest time a killed part stays down before its restart, in seconds.
     #[arg(long, default_value_t = 3)]
     down_max: u64,
+    /// `DB_MAX_CONNECTIONS` of each part (its default, 10, unless told: lower it on a
+    /// Postgres shared with other runs).
+    #[arg(long, env = "SOAK_DB_CONNECTIONS", default_value_t = 10)]
+    db_connections: u32,
     /// The `regal` binary (default: the one next to this binary).
     #[arg(long, env = "REGAL_BIN")]
     regal_bin: Option<PathBuf>,
@@ -93,6 +97,7 @@ async fn main() -> ExitCode {
         },
         admin_username: cli.admin_username,
         admin_password: cli.admin_password,
+        db_connections: cli.db_connections.max(1),
     };
     let seed = options.seed;
     // Ctrl-C drops the run: the parts are killed and the database dropped.

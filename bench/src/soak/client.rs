@@ -207,9 +207,9 @@ impl Api {
                             && parsed["detail"]
                                 .as_str()
                                 .is_some_and(|detail| detail.contains("still in progress"));
-                        // A 500 is retried too: a part killed mid-request can surface
-                        // as one (the outcome is unknown, like a lost answer); each is
-                        // kept for the report.
+                        // A 500 is retried too, as a counter would (its outcome is
+                        // unknown, like a lost answer); each fails the soak's "answers"
+                        // check, with its time to compare with the kills.
                         if answer.status == StatusCode::INTERNAL_SERVER_ERROR {
                             ledger.note_internal_error(call.operation, &call.path);
                         }

@@ -716,7 +716,7 @@ pub async fn back_office(shared: Arc<Shared>, admin: Cashier, mut rng: Rng) {
             40..95 => {
                 let receipt = rng.below(100) < 65;
                 let (kind, qty, reference) = if receipt {
-                    ("IN", 20 + rng.below(100) as i64, "soak receipt")
+                    ("IN", 10 + rng.below(70) as i64, "soak receipt")
                 } else {
                     let size = 1 + rng.below(5) as i64;
                     let signed = if rng.below(2) == 0 { size } else { -size };
