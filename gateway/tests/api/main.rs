@@ -31,5 +31,6 @@ mod sales_support;
 mod salesmen;
 mod service_metrics;
 mod stock;
+mod upstream_failures;
 mod users;
 mod vendors;
