@@ -199,7 +199,7 @@ async fn soak(suite: &mut Suite, options: &SoakOptions) -> anyhow::Result<SoakOu
 
     let replayed = replay_keys(&shared, &mut seed_rng).await;
 
-    let mut connection = suite.database.connect().await?;
+    let mut connection = connect(suite, Duration::from_secs(120)).await?;
     let (waited, left) = invariants::wait_quiescent(&mut connection, QUIESCENCE_TIMEOUT).await?;
     println!(
         "load ran {load_seconds:.0}s; quiescent after {:.1}s (left: {})",
@@ -261,6 +261,22 @@ async fn soak(suite: &mut Suite, options: &SoakOptions) -> anyhow::Result<SoakOu
     }
     print_shutdowns(&events);
     Ok(SoakOutcome { checks })
+}
+
+/// A connection to the run's database for the checks, retried while the server is
+/// full (a Postgres shared with other runs may refuse new clients for a while).
+async fn connect(suite: &Suite, patience: Duration) -> anyhow::Result<sqlx::PgConnection> {
+    let started = Instant::now();
+    loop {
+        match suite.database.connect().await {
+            Ok(connection) => return Ok(connection),
+            Err(error) if started.elapsed() < patience => {
+                eprintln!("the checks cannot connect yet ({error:#}); retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(error) => return Err(error.context("connecting for the checks")),
+        }
+    }
 }
 
 async fn seed_products(
