@@ -48,3 +48,11 @@ bench: services ## build in release, run every benchmark on a fresh database; ta
 .PHONY: deploy-check
 deploy-check: ## lint the Dockerfile, validate compose and every kustomize render, cross-check them with the code
 	scripts/deploy-check.sh
+
+SOAK_MINUTES ?= 10
+SOAK_PROFILE ?= release
+SOAK_DIR = $(if $(filter dev,$(SOAK_PROFILE)),debug,$(SOAK_PROFILE))
+.PHONY: soak
+soak: services ## mixed load while parts are killed and restarted, then check the books (SOAK_MINUTES=10, SOAK_SEED=<replay>, SOAK_PROFILE=dev for a debug build, SOAK_ARGS)
+	cargo build --locked --profile $(SOAK_PROFILE) -p regal -p regal-bench
+	SOAK_MINUTES=$(SOAK_MINUTES) $${CARGO_TARGET_DIR:-target}/$(SOAK_DIR)/regal-soak $(SOAK_ARGS)

@@ -7,18 +7,14 @@
 //! `make bench` builds and runs it; `BENCH_QUICK=1` shortens every phase. See
 //! bench/README.md for the scenarios and their targets.
 //!
-//! Modules: [`suite`] (processes, database), [`procstat`] (CPU and RSS from /proc),
-//! [`load`] (closed and open loop engine), [`clients`] (REST h1/h2c, gRPC-web, gRPC),
-//! [`seed`], [`pgbench`] (the Postgres baseline), [`report`], [`scenarios`].
+//! Modules: the shared ones of the `regal_bench` library (suite, procstat, load,
+//! clients, seed), and [`pgbench`] (the Postgres baseline), [`report`], [`scenarios`].
 
-mod clients;
-mod load;
 mod pgbench;
-mod procstat;
 mod report;
 mod scenarios;
-mod seed;
-mod suite;
+
+use regal_bench::{clients, load, procstat, seed, suite};
 
 use std::{
     path::PathBuf,

@@ -6,7 +6,7 @@
 use std::{
     fs::File,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Child, Command, ExitStatus, Stdio},
     time::{Duration, Instant},
 };
 
@@ -185,12 +185,25 @@ pub struct Suite {
     pub key_prefix: String,
     /// `AUDIT_STREAM` of this run.
     pub audit_stream: String,
+    /// What restarting a part needs: the binary, the environment every part got, the logs.
+    regal_bin: PathBuf,
+    environment: Vec<(String, String)>,
+    log_dir: PathBuf,
     // Declared last: dropped after the parts are stopped.
     pub database: BenchDatabase,
 }
 
 impl Suite {
     pub async fn start(options: &SuiteOptions) -> anyhow::Result<Self> {
+        Self::start_with(options, &[]).await
+    }
+
+    /// Starts the suite with `extra_environment` given to every part on top of (and
+    /// overriding) the bench's own settings.
+    pub async fn start_with(
+        options: &SuiteOptions,
+        extra_environment: &[(String, String)],
+    ) -> anyhow::Result<Self> {
         anyhow::ensure!(
             options.regal_bin.is_file(),
             "no regal binary at {} (build it: cargo build --release -p regal, or pass --regal-bin)",
@@ -244,25 +257,23 @@ impl Suite {
             }
         }
 
+        environment.extend(extra_environment.iter().cloned());
+
         let mut suite = Self {
             parts: Vec::new(),
             redis_url: options.redis_url.clone(),
             key_prefix,
             audit_stream,
+            regal_bin: options.regal_bin.clone(),
+            environment,
+            log_dir: options.log_dir.clone(),
             database,
         };
         for (name, port) in ports {
             let log = options.log_dir.join(format!("{name}.log"));
             let output =
                 File::create(&log).with_context(|| format!("creating {}", log.display()))?;
-            let child = Command::new(&options.regal_bin)
-                .args(["serve", name])
-                .envs(environment.iter().map(|(key, value)| (key, value)))
-                .stdin(Stdio::null())
-                .stdout(output.try_clone()?)
-                .stderr(output)
-                .spawn()
-                .with_context(|| format!("starting {}", options.regal_bin.display()))?;
+            let child = suite.spawn_part(name, output)?;
             suite.parts.push(PartProcess {
                 name,
                 port,
@@ -270,12 +281,87 @@ impl Suite {
                 log,
             });
         }
-        suite.wait_until_ready().await?;
+        suite.wait_until_ready(READY_TIMEOUT).await?;
         Ok(suite)
     }
 
-    /// Polls the gateway's `/health/ready` (every service SERVING, Postgres and Redis up).
-    async fn wait_until_ready(&mut self) -> anyhow::Result<()> {
+    fn spawn_part(&self, name: &str, output: File) -> anyhow::Result<Child> {
+        Command::new(&self.regal_bin)
+            .args(["serve", name])
+            .envs(self.environment.iter().map(|(key, value)| (key, value)))
+            .stdin(Stdio::null())
+            .stdout(output.try_clone()?)
+            .stderr(output)
+            .spawn()
+            .with_context(|| format!("starting {}", self.regal_bin.display()))
+    }
+
+    /// Sends `signal` (`TERM`, `KILL`, …) to one part.
+    pub fn signal(&self, name: &str, signal: &str) -> anyhow::Result<()> {
+        let part = self.part(name)?;
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), part.pid().to_string()])
+            .status()?;
+        anyhow::ensure!(status.success(), "kill -{signal} {name} failed ({status})");
+        Ok(())
+    }
+
+    /// Waits up to `timeout` for a part to exit; `None` when it is still running.
+    pub async fn wait_exit(
+        &mut self,
+        name: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<Option<ExitStatus>> {
+        let deadline = Instant::now() + timeout;
+        let part = self
+            .parts
+            .iter_mut()
+            .find(|part| part.name == name)
+            .with_context(|| format!("no part {name}"))?;
+        loop {
+            if let Some(status) = part.child.try_wait()? {
+                return Ok(Some(status));
+            }
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Starts an exited part again, on its port, with the same environment; its output
+    /// is appended to its log.
+    pub fn restart(&mut self, name: &str) -> anyhow::Result<()> {
+        let log = self.log_dir.join(format!("{name}.log"));
+        let output = File::options()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .with_context(|| format!("opening {}", log.display()))?;
+        let index = self
+            .parts
+            .iter()
+            .position(|part| part.name == name)
+            .with_context(|| format!("no part {name}"))?;
+        anyhow::ensure!(
+            self.parts[index].child.try_wait()?.is_some(),
+            "{name} is still running: it cannot be restarted"
+        );
+        let child = self.spawn_part(name, output)?;
+        self.parts[index].child = child;
+        Ok(())
+    }
+
+    fn part(&self, name: &str) -> anyhow::Result<&PartProcess> {
+        self.parts
+            .iter()
+            .find(|part| part.name == name)
+            .with_context(|| format!("no part {name}"))
+    }
+
+    /// Polls the gateway's `/health/ready` (every service SERVING, Postgres and Redis up)
+    /// for at most `timeout`.
+    pub async fn wait_until_ready(&mut self, timeout: Duration) -> anyhow::Result<()> {
         let client = Rest::new(self.url("gateway"), HttpVersion::Http1);
         let started = Instant::now();
         loop {
@@ -287,8 +373,8 @@ impl Suite {
                 return Ok(());
             }
             anyhow::ensure!(
-                started.elapsed() < READY_TIMEOUT,
-                "the suite was not ready after {READY_TIMEOUT:?} (logs in {})",
+                started.elapsed() < timeout,
+                "the suite was not ready after {timeout:?} (logs in {})",
                 self.parts[0]
                     .log
                     .parent()

@@ -32,5 +32,6 @@ mod sales_support;
 mod salesmen;
 mod service_metrics;
 mod stock;
+mod upstream_failures;
 mod users;
 mod vendors;

@@ -199,6 +199,12 @@ impl RestError {
     /// The one mapping from a gRPC status to a REST error.
     pub fn from_status(status: &Status) -> Self {
         let message = status.message();
+        if call_broke_off(status) {
+            return Self::detail(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service temporarily unavailable, try again",
+            );
+        }
         match status.code() {
             Code::InvalidArgument | Code::OutOfRange => match status.get_details_bad_request() {
                 Some(bad_request) if !bad_request.field_violations.is_empty() => {
@@ -262,6 +268,16 @@ fn location(field: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Whether a call to another part broke off before its answer came (the part was killed
+/// or restarted mid-call, its connection dropped): tonic reports it as UNKNOWN with the
+/// transport error as the status's source, while a status the other part sent has no
+/// source. The other part going away is a dependency being unavailable, not a bug: the
+/// caller answers UNAVAILABLE / 503 (the outcome is unknown, so a retry with the same
+/// `Idempotency-Key` is the way to learn it), never INTERNAL / 500.
+pub fn call_broke_off(status: &Status) -> bool {
+    status.code() == Code::Unknown && std::error::Error::source(status).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,6 +335,30 @@ mod tests {
         for (error, expected) in cases {
             assert_eq!(round_trip(error).status, expected);
         }
+    }
+
+    #[test]
+    fn a_call_that_broke_off_is_503_and_an_unknown_status_sent_by_a_part_is_500() {
+        // What tonic makes of a connection reset mid-call (the other part was killed).
+        let broken = Status::from_error(Box::new(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset by peer",
+        )));
+        assert_eq!(broken.code(), Code::Unknown);
+        assert!(call_broke_off(&broken));
+        let rest = RestError::from_status(&broken);
+        assert_eq!(rest.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            rest.body,
+            json!({"detail": "Service temporarily unavailable, try again"})
+        );
+
+        let sent = Status::unknown("a part answered UNKNOWN");
+        assert!(!call_broke_off(&sent));
+        assert_eq!(
+            RestError::from_status(&sent).status,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 
     #[test]

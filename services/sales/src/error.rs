@@ -105,6 +105,12 @@ impl From<SalesError> for Status {
                 Status::from(ServiceError::PermissionDenied(message))
             }
             SalesError::Upstream { service, status } => match status.code() {
+                _ if regal_errors::call_broke_off(&status) => {
+                    tracing::warn!(service, error = %status.message(), "call to another service broke off");
+                    Status::from(ServiceError::Unavailable(format!(
+                        "The {service} service is unavailable, try again"
+                    )))
+                }
                 Code::NotFound
                 | Code::FailedPrecondition
                 | Code::InvalidArgument
