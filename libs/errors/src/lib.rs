@@ -269,13 +269,16 @@ fn location(field: &str) -> Vec<Value> {
 }
 
 /// Whether a call to another part broke off before its answer came (the part was killed
-/// or restarted mid-call, its connection dropped): tonic reports it as UNKNOWN with the
+/// or restarted mid-call, its connection dropped, or it was shutting down and its HTTP/2
+/// GOAWAY refused the stream): tonic reports it as UNKNOWN (a dropped connection) or
+/// INTERNAL (an HTTP/2 reset or GOAWAY, which tonic maps from `NO_ERROR`) with the
 /// transport error as the status's source, while a status the other part sent has no
 /// source. The other part going away is a dependency being unavailable, not a bug: the
 /// caller answers UNAVAILABLE / 503 (the outcome is unknown, so a retry with the same
 /// `Idempotency-Key` is the way to learn it), never INTERNAL / 500.
 pub fn call_broke_off(status: &Status) -> bool {
-    status.code() == Code::Unknown && std::error::Error::source(status).is_some()
+    matches!(status.code(), Code::Unknown | Code::Internal)
+        && std::error::Error::source(status).is_some()
 }
 
 #[cfg(test)]
@@ -353,12 +356,24 @@ mod tests {
             json!({"detail": "Service temporarily unavailable, try again"})
         );
 
+        // What tonic makes of a stream the other part refused with a GOAWAY while shutting
+        // down (h2 `NO_ERROR`): INTERNAL, with the h2 error as its source.
+        let refused = Status::from_error(Box::new(h2::Error::from(h2::Reason::NO_ERROR)));
+        assert_eq!(refused.code(), Code::Internal);
+        assert!(call_broke_off(&refused));
+        assert_eq!(
+            RestError::from_status(&refused).status,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+
         let sent = Status::unknown("a part answered UNKNOWN");
         assert!(!call_broke_off(&sent));
         assert_eq!(
             RestError::from_status(&sent).status,
             StatusCode::INTERNAL_SERVER_ERROR
         );
+        let sent_internal = Status::internal("a part answered INTERNAL");
+        assert!(!call_broke_off(&sent_internal));
     }
 
     #[test]
