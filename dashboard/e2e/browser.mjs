@@ -25,6 +25,8 @@ export async function launch() {
 /** A fresh browser context (its own sessionStorage) and page, failing on page errors. */
 export async function newPage(browser) {
   const context = await browser.newContext({ viewport: { width: 1360, height: 860 }, baseURL: BASE_URL });
+  // A step that does not happen within 15 s has failed (the suite answers in milliseconds).
+  context.setDefaultTimeout(15_000);
   const page = await context.newPage();
   const problems = [];
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));

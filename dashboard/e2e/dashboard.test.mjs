@@ -139,6 +139,7 @@ test("the cashier sells two products with change due and gets the receipt", asyn
   await assertText(page.getByTestId("preview-total"), "22.24");
   await page.getByTestId("cash").fill("30");
   await assertText(page.getByTestId("change-preview"), "Change due: 7.76");
+  await screenshot(page, "counter");
   await page.getByTestId("sell").click();
 
   const receipt = page.getByTestId("receipt");
@@ -149,7 +150,7 @@ test("the cashier sells two products with change due and gets the receipt", asyn
   assert.match(invoiceNo ?? "", /^INV-\d+$/);
   assert.match(await receipt.textContent(), /2 × Green tea/);
   assert.match(await receipt.textContent(), /1 × Notebook/);
-  await screenshot(page, "counter");
+  await screenshot(page, "counter-receipt");
 
   await page.getByTestId("reprint").click();
   await page.getByText("DUPLICATE (reprint 1)").waitFor();
@@ -247,7 +248,7 @@ test("a rejected access token is refreshed on its own; a spent refresh token end
   await page.evaluate((session) => {
     sessionStorage.setItem("regal.session", JSON.stringify({ ...session, accessToken: "not-a-jwt" }));
   }, first);
-  await page.reload();
+  await page.goto("/dashboard/overview");
   await page.getByTestId("overview").waitFor();
   const second = await readSession();
   assert.notEqual(second.refreshToken, first.refreshToken, "the refresh token was rotated");

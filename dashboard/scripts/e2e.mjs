@@ -8,7 +8,7 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,7 +65,8 @@ psql(`create database ${databaseName}`);
 let suite;
 let exitCode = 1;
 try {
-  const log = createWriteStream(path.join(artifacts, "suite.log"));
+  // Straight to a file: a pipe this process had to drain could fill up and stall the suite.
+  const log = openSync(path.join(artifacts, "suite.log"), "w");
   suite = spawn(regalBin, ["serve", "all"], {
     cwd: repoDir,
     env: {
@@ -81,18 +82,27 @@ try {
       RUST_LOG: process.env.RUST_LOG ?? "info",
       HEALTH_CHECK_INTERVAL_MS: "200",
     },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", log, log],
   });
-  suite.stdout.pipe(log);
-  suite.stderr.pipe(log);
+  closeSync(log);
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.once(signal, () => {
+      suite?.kill("SIGTERM");
+      try {
+        psql(`drop database if exists ${databaseName} with (force)`);
+      } finally {
+        process.exit(1);
+      }
+    });
+  }
   await waitForReady(baseUrl, suite, 60_000);
   console.log(`e2e: suite ready at ${baseUrl} (database ${databaseName})`);
-  const tests = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "e2e/"], {
+  const tests = spawn(process.execPath, ["--test", "--test-concurrency=1", "--test-timeout=120000", "e2e/"], {
     cwd: dashboardDir,
     stdio: "inherit",
     env: { ...process.env, E2E_BASE_URL: baseUrl, E2E_ARTIFACTS: artifacts },
   });
-  exitCode = tests.status ?? 1;
+  exitCode = await new Promise((resolve) => tests.once("exit", (code) => resolve(code ?? 1)));
 } catch (error) {
   console.error(`e2e: ${error instanceof Error ? error.message : String(error)}`);
   exitCode = 1;

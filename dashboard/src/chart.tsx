@@ -12,7 +12,14 @@ import {
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
 
-export function BarChart(props: { labels: string[]; values: number[]; label: string; testId?: string }) {
+export function BarChart(props: {
+  labels: string[];
+  values: number[];
+  label: string;
+  /** Counts (units sold): whole-number ticks. */
+  integer?: boolean;
+  testId?: string;
+}) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     if (!canvas.current) return;
@@ -27,11 +34,11 @@ export function BarChart(props: { labels: string[]; values: number[]; label: str
         responsive: true,
         maintainAspectRatio: false,
         plugins: { legend: { display: false } },
-        scales: { y: { beginAtZero: true } },
+        scales: { y: { beginAtZero: true, ticks: props.integer ? { precision: 0 } : {} } },
       },
     });
     return () => chart.destroy();
-  }, [props.labels.join("|"), props.values.join("|"), props.label]);
+  }, [props.labels.join("|"), props.values.join("|"), props.label, props.integer]);
   return (
     <div class="chart" data-testid={props.testId}>
       <canvas ref={canvas} aria-label={props.label} role="img" />

@@ -97,6 +97,8 @@ export function Counter() {
       setInvoice(response.invoice);
       setDuplicate(false);
       setCart([]);
+      setFound([]);
+      setQuery("");
       setDiscount("");
       setCash("");
       setCard("");

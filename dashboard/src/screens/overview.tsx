@@ -63,6 +63,7 @@ export function Overview() {
         <Card title="Top products today">
           <BarChart
             label="Units sold"
+            integer
             labels={top.map((product) => product.name)}
             values={top.map((product) => Number(product.quantity))}
             testId="chart-top"
