@@ -23,7 +23,7 @@ services: ## make sure Postgres and Redis answer (start or install them when nee
 build: ## build the regal binary (release)
 	cargo build --release --locked -p regal
 
-run: services build ## run everything in one process: four services and the gateway
+run: services build dashboard ## run everything in one process: four services, the gateway and the dashboard (/dashboard)
 	target/release/regal serve all
 
 test: services ## run every test (unit, integration, end-to-end) against real Postgres and Redis
@@ -32,6 +32,7 @@ test: services ## run every test (unit, integration, end-to-end) against real Po
 	else \
 		cargo test --workspace --locked --no-fail-fast; \
 	fi
+	@$(MAKE) --no-print-directory e2e
 
 lint: ## formatting and clippy, as CI runs them
 	cargo fmt --all -- --check
@@ -48,3 +49,18 @@ bench: services ## build in release, run every benchmark on a fresh database; ta
 .PHONY: deploy-check
 deploy-check: ## lint the Dockerfile, validate compose and every kustomize render, cross-check them with the code
 	scripts/deploy-check.sh
+
+# The web dashboard (dashboard/): npm ci when the lock file changed, then generate the
+# gRPC-web client from proto/, typecheck and bundle into dashboard/dist.
+.PHONY: dashboard e2e
+dashboard/node_modules/.package-lock.json: dashboard/package.json dashboard/package-lock.json
+	@scripts/ensure-browser.sh --node-only
+	cd dashboard && npm ci --no-audit --no-fund
+
+dashboard: dashboard/node_modules/.package-lock.json ## build the web dashboard into dashboard/dist (served at /dashboard)
+	cd dashboard && npm run --silent build
+
+e2e: services dashboard ## the dashboard in headless Chromium against a real suite; screenshots in target/dashboard-e2e/
+	@scripts/ensure-browser.sh
+	cargo build --locked -p regal
+	cd dashboard && REGAL_BIN="$${CARGO_TARGET_DIR:-target}/debug/regal" node scripts/e2e.mjs
