@@ -60,7 +60,8 @@ dashboard/node_modules/.package-lock.json: dashboard/package.json dashboard/pack
 dashboard: dashboard/node_modules/.package-lock.json ## build the web dashboard into dashboard/dist (served at /dashboard)
 	cd dashboard && npm run --silent build
 
-e2e: services dashboard ## the dashboard in headless Chromium against a real suite; screenshots in target/dashboard-e2e/
+e2e: services dashboard ## the dashboard's unit tests, then the dashboard in headless Chromium against a real suite (screenshots in target/dashboard-e2e/)
 	@scripts/ensure-browser.sh
 	cargo build --locked -p regal
+	cd dashboard && npm test --silent
 	cd dashboard && REGAL_BIN="$${CARGO_TARGET_DIR:-target}/debug/regal" node scripts/e2e.mjs
