@@ -15,7 +15,7 @@ export TEST_REDIS_URL ?= $(REDIS_URL)
 .PHONY: help services build run test lint fmt
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 services: ## make sure Postgres and Redis answer (start or install them when needed)
 	@scripts/ensure-services.sh $(DATABASE_NAME)
