@@ -13,6 +13,7 @@
 
 ARG RUST_VERSION=1.95
 ARG CARGO_CHEF_VERSION=0.1.78
+ARG NODE_VERSION=20
 
 # --- build tools: the Rust toolchain and cargo-chef (from crates.io) ------------------------
 FROM rust:${RUST_VERSION}-slim-bookworm AS chef
@@ -38,14 +39,25 @@ COPY . .
 RUN cargo build --release --locked --package regal \
     && install -D -m 0755 target/release/regal /out/regal
 
+# --- the web dashboard: gRPC-web client generated from proto/, typechecked and bundled ----
+FROM node:${NODE_VERSION}-bookworm-slim AS dashboard
+WORKDIR /build/dashboard
+COPY dashboard/package.json dashboard/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY proto /build/proto
+COPY dashboard/ ./
+RUN npm run build
+
 # --- runtime: glibc + libgcc, CA certificates, no shell, no package manager, non-root ------
 FROM gcr.io/distroless/cc-debian12:nonroot AS runtime
 LABEL org.opencontainers.image.title="regal-pos" \
       org.opencontainers.image.description="Regal POS backend: gateway and gRPC services (regal serve <part>)" \
       org.opencontainers.image.licenses="MIT"
 COPY --from=builder /out/regal /usr/local/bin/regal
+COPY --from=dashboard /build/dashboard/dist /usr/share/regal/dashboard
 ENV HOST=0.0.0.0 \
-    APP_ENV=production
+    APP_ENV=production \
+    DASHBOARD_DIR=/usr/share/regal/dashboard
 # Numeric, so Kubernetes can check runAsNonRoot against it (distroless "nonroot").
 USER 65532:65532
 # gateway (REST, gRPC-web, gRPC), auth, catalog, sales, audit

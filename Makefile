@@ -15,7 +15,7 @@ export TEST_REDIS_URL ?= $(REDIS_URL)
 .PHONY: help services build run test lint fmt
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 services: ## make sure Postgres and Redis answer (start or install them when needed)
 	@scripts/ensure-services.sh $(DATABASE_NAME)
@@ -23,7 +23,7 @@ services: ## make sure Postgres and Redis answer (start or install them when nee
 build: ## build the regal binary (release)
 	cargo build --release --locked -p regal
 
-run: services build ## run everything in one process: four services and the gateway
+run: services build dashboard ## run everything in one process: four services, the gateway and the dashboard (/dashboard)
 	target/release/regal serve all
 
 test: services ## run every test (unit, integration, end-to-end) against real Postgres and Redis
@@ -32,6 +32,7 @@ test: services ## run every test (unit, integration, end-to-end) against real Po
 	else \
 		cargo test --workspace --locked --no-fail-fast; \
 	fi
+	@$(MAKE) --no-print-directory e2e
 
 lint: ## formatting and clippy, as CI runs them
 	cargo fmt --all -- --check
@@ -56,3 +57,19 @@ SOAK_DIR = $(if $(filter dev,$(SOAK_PROFILE)),debug,$(SOAK_PROFILE))
 soak: services ## mixed load while parts are killed and restarted, then check the books (SOAK_MINUTES=10, SOAK_SEED=<replay>, SOAK_PROFILE=dev for a debug build, SOAK_ARGS)
 	cargo build --locked --profile $(SOAK_PROFILE) -p regal -p regal-bench
 	SOAK_MINUTES=$(SOAK_MINUTES) $${CARGO_TARGET_DIR:-target}/$(SOAK_DIR)/regal-soak $(SOAK_ARGS)
+
+# The web dashboard (dashboard/): npm ci when the lock file changed, then generate the
+# gRPC-web client from proto/, typecheck and bundle into dashboard/dist.
+.PHONY: dashboard e2e
+dashboard/node_modules/.package-lock.json: dashboard/package.json dashboard/package-lock.json
+	@scripts/ensure-browser.sh --node-only
+	cd dashboard && npm ci --no-audit --no-fund
+
+dashboard: dashboard/node_modules/.package-lock.json ## build the web dashboard into dashboard/dist (served at /dashboard)
+	cd dashboard && npm run --silent build
+
+e2e: services dashboard ## the dashboard's unit tests, then the dashboard in headless Chromium against a real suite (screenshots in target/dashboard-e2e/)
+	@scripts/ensure-browser.sh
+	cargo build --locked -p regal
+	cd dashboard && npm test --silent
+	cd dashboard && REGAL_BIN="$${CARGO_TARGET_DIR:-target}/debug/regal" node scripts/e2e.mjs

@@ -16,15 +16,28 @@ use crate::{grpc, state::AppState};
 const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
      style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'";
 const API_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+/// The dashboard loads only its own bundle and talks only to this origin (gRPC-web).
+const DASHBOARD_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
+     base-uri 'self'; form-action 'self'";
 
 /// `X-Content-Type-Options`, `X-Frame-Options`, `Referrer-Policy`, a Content Security
-/// Policy (relaxed for the docs page only) and, in production, HSTS.
+/// Policy (relaxed for the docs page and the dashboard only) and, in production, HSTS.
 pub async fn security_headers(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    let is_docs = request.uri().path().starts_with("/docs");
+    let path = request.uri().path();
+    let content_security_policy = if path.starts_with("/docs") {
+        DOCS_CONTENT_SECURITY_POLICY
+    } else if path == crate::routes::DASHBOARD_PREFIX
+        || path.starts_with(&format!("{}/", crate::routes::DASHBOARD_PREFIX))
+    {
+        DASHBOARD_CONTENT_SECURITY_POLICY
+    } else {
+        API_CONTENT_SECURITY_POLICY
+    };
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(
@@ -38,11 +51,7 @@ pub async fn security_headers(
     );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(if is_docs {
-            DOCS_CONTENT_SECURITY_POLICY
-        } else {
-            API_CONTENT_SECURITY_POLICY
-        }),
+        HeaderValue::from_static(content_security_policy),
     );
     if state.settings().is_production() {
         headers.insert(

@@ -252,6 +252,10 @@ fn print_banner(settings: &Settings, part: Part) {
             network.gateway_port
         ));
         lines.push(format!(
+            "  Dashboard     http://{host}:{}/dashboard",
+            network.gateway_port
+        ));
+        lines.push(format!(
             "  gRPC/gRPC-web {host}:{} (gateway)",
             network.gateway_port
         ));

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod custom_orders;
 mod customers;
+mod dashboard;
 mod docs;
 mod drawer;
 mod expenses;
@@ -36,6 +37,7 @@ use tower_http::{
 use utoipa::OpenApi;
 
 use crate::{grpc, http_error, middleware, state::AppState};
+pub use dashboard::PREFIX as DASHBOARD_PREFIX;
 use salesmen::PluralPaths as SalesmenPaths;
 
 /// The OpenAPI document of the REST contract, served at `/openapi.json` and `/docs`.
@@ -278,6 +280,7 @@ pub fn app(state: AppState, grpc_router: Router) -> Router {
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .merge(docs::router(ApiDoc::openapi()))
+        .merge(dashboard::router())
         .fallback(http_error::not_found)
         .method_not_allowed_fallback(http_error::method_not_allowed)
         .layer(RequestBodyLimitLayer::new(settings.gateway.max_body_bytes))

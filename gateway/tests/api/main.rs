@@ -15,6 +15,7 @@ mod cash_support;
 mod catalog_support;
 mod custom_orders;
 mod customers;
+mod dashboard;
 mod expenses;
 mod grpc;
 mod health;

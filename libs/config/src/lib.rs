@@ -183,6 +183,9 @@ pub struct GatewaySettings {
     pub max_body_bytes: usize,
     /// `UPSTREAM_TIMEOUT_MS`: bound of one call from the gateway to a service.
     pub upstream_timeout: Duration,
+    /// `DASHBOARD_DIR`: the built web dashboard (`make dashboard` writes `dashboard/dist`),
+    /// served at `/dashboard`; relative paths are from the working directory.
+    pub dashboard_dir: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -425,6 +428,10 @@ impl Settings {
                     }),
                 max_body_bytes: source.parse_or("MAX_BODY_BYTES", 1024 * 1024)?,
                 upstream_timeout: source.millis_or("UPSTREAM_TIMEOUT_MS", 10_000)?,
+                dashboard_dir: source
+                    .text("DASHBOARD_DIR")
+                    .unwrap_or_else(|| "dashboard/dist".to_owned())
+                    .into(),
             },
             telemetry: TelemetrySettings {
                 log_format: source.parse_or("LOG_FORMAT", default_log_format)?,
@@ -597,6 +604,10 @@ mod tests {
         // A service gives up on a call before the gateway gives up on the service, so the
         // caller hears the service's own answer.
         assert!(settings.request_timeout < settings.gateway.upstream_timeout);
+        assert_eq!(
+            settings.gateway.dashboard_dir,
+            std::path::PathBuf::from("dashboard/dist")
+        );
     }
 
     #[test]
