@@ -20,9 +20,19 @@ pub struct AppState {
 struct Inner {
     settings: Settings,
     access_tokens: TokenCodec,
-    upstreams: Vec<Upstream>,
+    /// In [`Service`] order.
+    upstreams: [Upstream; 4],
     redis: ConnectionManager,
     database: PgPool,
+}
+
+/// The services the gateway forwards to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Auth,
+    Catalog,
+    Sales,
+    Audit,
 }
 
 /// A service the gateway forwards to.
@@ -52,7 +62,8 @@ impl AppState {
                 )?,
             })
         };
-        let upstreams = vec![
+        // In [`Service`] order.
+        let upstreams = [
             upstream(
                 "auth",
                 "regal.auth.v1.",
@@ -112,14 +123,9 @@ impl AppState {
             .find(|upstream| method.starts_with(upstream.package))
     }
 
-    /// The channel to one service (`auth`, `catalog`, `sales`, `audit`).
-    pub fn channel(&self, name: &str) -> Channel {
-        self.inner
-            .upstreams
-            .iter()
-            .find(|upstream| upstream.name == name)
-            .map(|upstream| upstream.channel.clone())
-            .unwrap_or_else(|| panic!("no upstream named {name}"))
+    /// The channel to one service.
+    pub fn channel(&self, service: Service) -> Channel {
+        self.inner.upstreams[service as usize].channel.clone()
     }
 
     /// Resolves the caller of a request from its bearer token: signature and claims, then

@@ -17,11 +17,11 @@ use crate::{
         fields::money_out,
         invoices::InvoiceOut,
     },
-    state::AppState,
+    state::{AppState, Service},
 };
 
 fn client(state: &AppState) -> SalesServiceClient<tonic::transport::Channel> {
-    SalesServiceClient::new(state.channel("sales"))
+    SalesServiceClient::new(state.channel(Service::Sales))
 }
 
 fn missing(what: &str) -> ApiError {

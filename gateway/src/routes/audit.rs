@@ -23,7 +23,7 @@ use crate::{
         extract::{Authenticated, ListParams},
         fields::from_struct,
     },
-    state::AppState,
+    state::{AppState, Service},
 };
 
 /// One recorded action.
@@ -78,7 +78,7 @@ pub struct VerifyOut {
 }
 
 fn client(state: &AppState) -> AuditServiceClient<tonic::transport::Channel> {
-    AuditServiceClient::new(state.channel("audit"))
+    AuditServiceClient::new(state.channel(Service::Audit))
 }
 
 /// An RFC 3339 time, or a date (midnight UTC).

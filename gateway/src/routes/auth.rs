@@ -15,7 +15,7 @@ use crate::{
         extract::{Authenticated, CallMeta, JsonBody, JsonOrForm, OptionalJsonBody},
         users::UserOut,
     },
-    state::AppState,
+    state::{AppState, Service},
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -68,7 +68,7 @@ impl From<TokenPair> for TokensOut {
 }
 
 fn client(state: &AppState) -> AuthServiceClient<tonic::transport::Channel> {
-    AuthServiceClient::new(state.channel("auth"))
+    AuthServiceClient::new(state.channel(Service::Auth))
 }
 
 fn tokens(pair: Option<TokenPair>) -> Result<Json<TokensOut>, ApiError> {

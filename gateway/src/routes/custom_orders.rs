@@ -23,7 +23,7 @@ use crate::{
         extract::{Authenticated, ListParams, RawJson},
         fields::{created_response, from_struct, list_response, nullable, to_struct},
     },
-    state::AppState,
+    state::{AppState, Service},
 };
 
 /// A custom order as the REST contract shows it.
@@ -94,7 +94,7 @@ pub struct UpdateCustomOrderBody {
 }
 
 fn client(state: &AppState) -> SalesServiceClient<tonic::transport::Channel> {
-    SalesServiceClient::new(state.channel("sales"))
+    SalesServiceClient::new(state.channel(Service::Sales))
 }
 
 const fn custom_orders(action: Action) -> Permission {

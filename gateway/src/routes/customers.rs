@@ -24,7 +24,7 @@ use crate::{
             MoneyIn, created_response, from_struct, list_response, money, money_out, to_struct,
         },
     },
-    state::AppState,
+    state::{AppState, Service},
 };
 
 /// A customer as the REST contract shows it.
@@ -111,7 +111,7 @@ pub struct UpdateCustomerBody {
 }
 
 fn client(state: &AppState) -> SalesServiceClient<tonic::transport::Channel> {
-    SalesServiceClient::new(state.channel("sales"))
+    SalesServiceClient::new(state.channel(Service::Sales))
 }
 
 const fn customers(action: Action) -> Permission {

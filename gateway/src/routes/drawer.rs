@@ -17,11 +17,11 @@ use crate::{
         fields::{MoneyIn, money, money_out},
         reports::ShiftReportOut,
     },
-    state::AppState,
+    state::{AppState, Service},
 };
 
 fn client(state: &AppState) -> SalesServiceClient<tonic::transport::Channel> {
-    SalesServiceClient::new(state.channel("sales"))
+    SalesServiceClient::new(state.channel(Service::Sales))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

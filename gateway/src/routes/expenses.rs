@@ -21,7 +21,7 @@ use crate::{
         extract::{Authenticated, ListParams, RawJson},
         fields::{MoneyIn, created_response, list_response, money, money_out},
     },
-    state::AppState,
+    state::{AppState, Service},
 };
 
 /// An expense as the REST contract shows it.
@@ -83,7 +83,7 @@ pub struct UpdateExpenseBody {
 }
 
 fn client(state: &AppState) -> SalesServiceClient<tonic::transport::Channel> {
-    SalesServiceClient::new(state.channel("sales"))
+    SalesServiceClient::new(state.channel(Service::Sales))
 }
 
 const fn expenses(action: Action) -> Permission {

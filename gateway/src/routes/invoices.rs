@@ -26,7 +26,7 @@ use crate::{
         extract::{Authenticated, ListParams, RawJson},
         fields::{MoneyIn, created_response, list_response, money, money_out, nullable},
     },
-    state::AppState,
+    state::{AppState, Service},
 };
 
 /// One line of an invoice, with the catalog's data at the time of sale.
@@ -269,7 +269,7 @@ pub struct UpdateInvoiceBody {
 }
 
 pub fn client(state: &AppState) -> SalesServiceClient<tonic::transport::Channel> {
-    SalesServiceClient::new(state.channel("sales"))
+    SalesServiceClient::new(state.channel(Service::Sales))
 }
 
 const fn invoices(action: Action) -> Permission {

@@ -25,7 +25,7 @@ use crate::{
             to_struct,
         },
     },
-    state::AppState,
+    state::{AppState, Service},
 };
 
 /// A product as the REST contract shows it. Money and rates are two-decimal strings.
@@ -137,7 +137,7 @@ pub struct UpdateProductBody {
 }
 
 fn client(state: &AppState) -> CatalogServiceClient<tonic::transport::Channel> {
-    CatalogServiceClient::new(state.channel("catalog"))
+    CatalogServiceClient::new(state.channel(Service::Catalog))
 }
 
 const fn products(action: Action) -> Permission {

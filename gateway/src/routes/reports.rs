@@ -21,11 +21,11 @@ use crate::{
         extract::{Authenticated, ListParams},
         fields::money_out,
     },
-    state::AppState,
+    state::{AppState, Service},
 };
 
 fn client(state: &AppState) -> SalesServiceClient<tonic::transport::Channel> {
-    SalesServiceClient::new(state.channel("sales"))
+    SalesServiceClient::new(state.channel(Service::Sales))
 }
 
 fn missing(what: &str) -> ApiError {

@@ -22,7 +22,7 @@ use crate::{
         extract::{Authenticated, ListParams, RawJson},
         fields::{MoneyIn, created_response, list_response, money, money_out},
     },
-    state::AppState,
+    state::{AppState, Service},
 };
 
 /// The contract's path; `/salesmen` is the same resource.
@@ -82,7 +82,7 @@ pub struct UpdateSalesmanBody {
 }
 
 fn client(state: &AppState) -> SalesServiceClient<tonic::transport::Channel> {
-    SalesServiceClient::new(state.channel("sales"))
+    SalesServiceClient::new(state.channel(Service::Sales))
 }
 
 const fn salesmen(action: Action) -> Permission {

@@ -24,7 +24,7 @@ use crate::{
         extract::{Authenticated, ListParams, RawJson},
         fields::{created_response, list_response, nullable},
     },
-    state::AppState,
+    state::{AppState, Service},
 };
 
 /// A stock entry as the REST contract shows it.
@@ -113,7 +113,7 @@ pub struct UpdateStockEntryBody {
 }
 
 fn client(state: &AppState) -> CatalogServiceClient<tonic::transport::Channel> {
-    CatalogServiceClient::new(state.channel("catalog"))
+    CatalogServiceClient::new(state.channel(Service::Catalog))
 }
 
 const fn stock(action: Action) -> Permission {

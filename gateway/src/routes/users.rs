@@ -21,7 +21,7 @@ use crate::{
         auth::MessageOut,
         extract::{Authenticated, ListParams, RawJson},
     },
-    state::AppState,
+    state::{AppState, Service},
 };
 
 /// A user as the REST contract shows it (never a password or hash).
@@ -81,7 +81,7 @@ pub struct UpdateUserBody {
 }
 
 fn client(state: &AppState) -> AuthServiceClient<tonic::transport::Channel> {
-    AuthServiceClient::new(state.channel("auth"))
+    AuthServiceClient::new(state.channel(Service::Auth))
 }
 
 /// The proto role for a role name; an unknown name is sent as unspecified so the auth

@@ -24,7 +24,7 @@ use crate::{
             MoneyIn, created_response, from_struct, list_response, money, money_out, to_struct,
         },
     },
-    state::AppState,
+    state::{AppState, Service},
 };
 
 /// A vendor as the REST contract shows it.
@@ -86,7 +86,7 @@ pub struct UpdateVendorBody {
 }
 
 fn client(state: &AppState) -> CatalogServiceClient<tonic::transport::Channel> {
-    CatalogServiceClient::new(state.channel("catalog"))
+    CatalogServiceClient::new(state.channel(Service::Catalog))
 }
 
 const fn vendors(action: Action) -> Permission {
