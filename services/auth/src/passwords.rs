@@ -1,13 +1,13 @@
 //! Password hashing: argon2id with the OWASP parameters (m = 19 MiB, t = 2, p = 1, the
 //! argon2 crate's defaults), never on the async workers.
 //!
-//! Hashes run on a small pool of their own, one thread per core, at the lowest scheduling
-//! class (`SCHED_IDLE`): a flood of logins uses every cycle that requests leave idle, and a
-//! request that wakes up takes the core from a hash at once (at `SCHED_BATCH`, niceness 19,
-//! a hash kept a weight of 15 against a request's 1024 and still doubled the reads' tail
-//! with one thread per core; `SCHED_IDLE` has a weight of 3 and is preempted on wake-up).
-//! Logins queue rather than pile up threads: when requests keep every core busy, logins
-//! slow down first — at the counter, a sale must not wait for someone else's sign-in.
+//! Hashes run on a small pool of their own, one thread per core but one (at least one),
+//! at a lower scheduling priority (`SCHED_BATCH`, niceness 19): a burst of logins uses the
+//! CPU that requests leave idle instead of delaying them, and queues rather than piling up
+//! threads (each hash holds 19 MiB). When requests keep every core busy, logins slow down
+//! first: at the counter, a sale must not wait for someone else's sign-in. (`SCHED_IDLE`
+//! with a thread per core was tried for issue 9: on a machine kept busy by other work,
+//! logins starved — one per second, median 7 s — where `SCHED_BATCH` served 13 per second.)
 //!
 //! Memory: each hash needs 19 MiB. Hashes take it from [`Memory`], which keeps a block
 //! only while more hashes are waiting (a flood pays for the pages once per thread, not
@@ -37,13 +37,13 @@ fn hashing_pool() -> anyhow::Result<&'static rayon::ThreadPool> {
             .map(usize::from)
             .unwrap_or(2);
         rayon::ThreadPoolBuilder::new()
-            .num_threads(cores)
+            .num_threads(cores.saturating_sub(1).max(1))
             .thread_name(|index| format!("argon2-{index}"))
             .start_handler(|_| {
                 let lowered = set_thread_priority_and_policy(
                     thread_native_id(),
                     ThreadPriority::Min,
-                    ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
+                    ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch),
                 );
                 if let Err(error) = lowered {
                     tracing::warn!(?error, "password hashing runs at normal priority");
