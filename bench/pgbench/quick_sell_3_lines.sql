@@ -1,6 +1,8 @@
 -- Baseline of POST /pos/quick-sell with 3 lines: the very SQL one quick-sell of 3 lines through the
 -- gateway makes Postgres run, statement by statement and transaction by transaction, as
--- captured with log_statement = 'all' from the sales service (the invoice numbered last, branch perf) — RE-CHECK
+-- captured with log_statement = 'all' from the sales-saga branch (e338a43); the sales commit
+-- rewritten from services/sales (branch perf: the invoice numbered last, payments and audit
+-- events one statement each), not re-captured — RE-CHECK
 -- against the sales service as it lands (services/sales/src/selling/saga.rs and
 -- catalog's ReserveStock), and update this script when they differ.
 --
