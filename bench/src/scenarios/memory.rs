@@ -143,12 +143,7 @@ pub async fn memory(bench: &mut Bench) -> anyhow::Result<()> {
             .iter()
             .filter_map(|sample| sample.get(&name).copied().map(mib))
             .collect();
-        // Minute 2 to minute 5 of a 5-minute run: from 2/5 of the way to the end.
-        let growth = series
-            .get(series.len() * 2 / 5)
-            .zip(series.last())
-            .filter(|(from, _)| **from > 0.0)
-            .map(|(from, to)| (to - from) / from * 100.0);
+        let growth = floor_growth_percent(&series);
         let idle = bench.idle_rss.get(&name).copied().map(mib);
         let after_load = after.get(&name).copied().map(mib);
         let mut checks = Vec::new();
@@ -190,4 +185,35 @@ pub async fn memory(bench: &mut Bench) -> anyhow::Result<()> {
         });
     }
     Ok(())
+}
+
+/// Growth from minute 2 to minute 5 of a 5-minute run, as the rise of the RSS *floor*: the
+/// lowest sample of the fifth of the run that starts at minute 2 against the lowest of the
+/// last fifth. A leak raises the floor; a part's transient working set does not (auth maps
+/// argon2's 19 MiB for each hash and unmaps it after, so single samples taken mid-hash
+/// or between hashes differ by 19 MiB without anything being kept).
+fn floor_growth_percent(series: &[f64]) -> Option<f64> {
+    let window = (series.len() / 5).max(1);
+    let start = series.len() * 2 / 5;
+    let floor = |samples: &[f64]| samples.iter().copied().reduce(f64::min);
+    let from = floor(series.get(start..(start + window).min(series.len()))?)?;
+    let to = floor(series.get(series.len().saturating_sub(window)..)?)?;
+    (from > 0.0).then(|| (to - from) / from * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::floor_growth_percent;
+
+    #[test]
+    fn a_transient_working_set_is_not_growth_but_a_rising_floor_is() {
+        let hashing = [20.0, 39.0, 20.0, 39.0, 20.0, 39.0, 20.0, 39.0, 20.0, 39.0];
+        assert_eq!(floor_growth_percent(&hashing), Some(0.0));
+        let leaking = [20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0, 28.0, 29.0];
+        let growth = floor_growth_percent(&leaking).unwrap_or_default();
+        assert!(
+            (growth - 100.0 * (28.0 - 24.0) / 24.0).abs() < 1e-9,
+            "{growth}"
+        );
+    }
 }

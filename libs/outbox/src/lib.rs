@@ -68,6 +68,7 @@ pub struct PublishedEvent {
 pub struct Outbox {
     schema: &'static str,
     insert_sql: Arc<str>,
+    insert_all_sql: Arc<str>,
     list_sql: Arc<str>,
 }
 
@@ -79,6 +80,15 @@ impl Outbox {
                 "insert into {schema}.outbox (event_id, service, entity, entity_id, action, \
                  actor_id, actor_role, request_id, client_addr, trace_context, changes) \
                  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            )
+            .into(),
+            insert_all_sql: format!(
+                "insert into {schema}.outbox (event_id, service, entity, entity_id, action, \
+                 actor_id, actor_role, request_id, client_addr, trace_context, changes) \
+                 select event.event_id, $2, event.entity, event.entity_id, event.action, \
+                        $6, $7, $8, $9, $10, event.changes \
+                 from unnest($1::uuid[], $3::text[], $4::text[], $5::text[], $11::jsonb[]) \
+                      as event (event_id, entity, entity_id, action, changes)"
             )
             .into(),
             list_sql: format!(
@@ -138,6 +148,46 @@ impl Outbox {
             .execute(&mut *transaction)
             .await?;
         Ok(event_id)
+    }
+
+    /// Writes `events` in the caller's transaction in one statement (one round trip, for
+    /// a commit that holds a lock meanwhile), in the order given: their ids grow in that
+    /// order, and so do their places in the stream.
+    pub async fn record_all(
+        &self,
+        transaction: &mut PgConnection,
+        context: &EventContext,
+        events: Vec<NewEvent<'_>>,
+    ) -> Result<Vec<Uuid>, sqlx::Error> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let event_ids: Vec<Uuid> = events.iter().map(|_| Uuid::now_v7()).collect();
+        let mut entities = Vec::with_capacity(events.len());
+        let mut entity_ids = Vec::with_capacity(events.len());
+        let mut actions = Vec::with_capacity(events.len());
+        let mut changes = Vec::with_capacity(events.len());
+        for event in events {
+            entities.push(event.entity);
+            entity_ids.push(event.entity_id);
+            actions.push(event.action);
+            changes.push(event.changes);
+        }
+        sqlx::query(AssertSqlSafe(Arc::clone(&self.insert_all_sql)))
+            .bind(&event_ids)
+            .bind(self.schema)
+            .bind(entities)
+            .bind(entity_ids)
+            .bind(actions)
+            .bind(context.actor_id)
+            .bind(context.actor_role.as_deref())
+            .bind(context.request_id.as_deref())
+            .bind(context.client_addr.as_deref())
+            .bind(context.trace_context.as_deref())
+            .bind(changes)
+            .execute(&mut *transaction)
+            .await?;
+        Ok(event_ids)
     }
 }
 

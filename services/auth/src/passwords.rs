@@ -4,12 +4,25 @@
 //! Hashes run on a small pool of their own, one thread per core but one (at least one),
 //! at a lower scheduling priority (`SCHED_BATCH`, niceness 19): a burst of logins uses the
 //! CPU that requests leave idle instead of delaying them, and queues rather than piling up
-//! threads (each hash holds 19 MiB). When requests keep every core busy, logins slow down first: at the
-//! counter, a sale must not wait for someone else's sign-in.
+//! threads (each hash holds 19 MiB). When requests keep every core busy, logins slow down
+//! first: at the counter, a sale must not wait for someone else's sign-in. (`SCHED_IDLE`
+//! with a thread per core was tried for issue 9: on a machine kept busy by other work,
+//! logins starved — one per second, median 7 s — where `SCHED_BATCH` served 13 per second.)
+//!
+//! Memory: each hash needs 19 MiB. Hashes take it from [`Memory`], which keeps a block
+//! only while more hashes are waiting (a flood pays for the pages once per thread, not
+//! once per login) and gives it back to the system as soon as the queue is empty, so an
+//! idle auth holds none of it (see [`RESERVED_BLOCKS`]).
 
-use std::sync::OnceLock;
+use std::sync::{
+    Mutex, OnceLock,
+    atomic::{AtomicUsize, Ordering},
+};
 
-use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use argon2::{
+    ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, PasswordHash, Version,
+    password_hash::phc::{Output, ParamsString, Salt},
+};
 use thread_priority::{
     NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
     set_thread_priority_and_policy, thread_native_id,
@@ -43,38 +56,134 @@ fn hashing_pool() -> anyhow::Result<&'static rayon::ThreadPool> {
         .map_err(|error| anyhow::anyhow!("the password hashing pool did not start: {error}"))
 }
 
-/// Runs `work` on the hashing pool, carrying the caller's span.
+/// The capacity of a hash's memory, in argon2 blocks: just above 32 MiB, glibc's largest
+/// mmap threshold on 64-bit. glibc raises its threshold to the size of each large block
+/// freed (up to that maximum), after which 19 MiB blocks came from its arenas and stayed in
+/// the process for good (auth held 38 MiB idle and 77 MiB after a login flood). A block
+/// reserved above the maximum is always a mapping of its own, unmapped when freed; only
+/// the 19 MiB a hash touches are ever resident.
+const RESERVED_BLOCKS: usize = (32 << 20) / Block::SIZE + 1;
+
+/// The memory of the hashes: blocks kept between hashes only while more are queued.
+struct Memory {
+    spare: Mutex<Vec<Vec<Block>>>,
+    queued: AtomicUsize,
+}
+
+static MEMORY: Memory = Memory {
+    spare: Mutex::new(Vec::new()),
+    queued: AtomicUsize::new(0),
+};
+
+impl Memory {
+    /// A block of at least `blocks` argon2 blocks: a spare one, or a new one.
+    fn take(&self, blocks: usize) -> Vec<Block> {
+        let spare = self
+            .spare
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        match spare {
+            Some(memory) if memory.len() >= blocks => memory,
+            _ => {
+                let mut memory = Vec::with_capacity(RESERVED_BLOCKS.max(blocks));
+                memory.resize(blocks, Block::new());
+                memory
+            }
+        }
+    }
+
+    /// Keeps `memory` for the next hash when one is queued; frees it (and the other spare
+    /// ones) when none is.
+    fn give_back(&self, memory: Vec<Block>) {
+        let mut spare = self
+            .spare
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.queued.load(Ordering::Acquire) > 0 {
+            spare.push(memory);
+        } else {
+            spare.clear();
+        }
+    }
+}
+
+/// Runs `work` on the hashing pool with 19 MiB of argon2 memory, carrying the caller's span.
 async fn on_hashing_pool<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
+    work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
 ) -> anyhow::Result<T> {
     let span = tracing::Span::current();
     let (sender, receiver) = tokio::sync::oneshot::channel();
-    hashing_pool()?.spawn(move || {
+    let pool = hashing_pool()?;
+    MEMORY.queued.fetch_add(1, Ordering::AcqRel);
+    pool.spawn(move || {
         let _entered = span.enter();
-        let _ = sender.send(work());
+        MEMORY.queued.fetch_sub(1, Ordering::AcqRel);
+        let mut memory = MEMORY.take(Params::default().block_count());
+        let result = work(&mut memory);
+        MEMORY.give_back(memory);
+        let _ = sender.send(result);
     });
     Ok(receiver.await?)
 }
 
 /// Hashes `password`; returns the PHC string.
 pub async fn hash(password: String) -> anyhow::Result<String> {
-    on_hashing_pool(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|hash| hash.to_string())
-            .map_err(|error| anyhow::anyhow!("hashing a password failed: {error}"))
+    on_hashing_pool(move |memory| {
+        let params = Params::default();
+        let salt = Salt::generate();
+        let mut output = vec![0u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+            .hash_password_into_with_memory(password.as_bytes(), &salt, &mut output, memory)
+            .map_err(|error| anyhow::anyhow!("hashing a password failed: {error}"))?;
+        let phc = PasswordHash {
+            algorithm: ARGON2ID_IDENT,
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&params)
+                .map_err(|error| anyhow::anyhow!("argon2 parameters: {error}"))?,
+            salt: Some(salt),
+            hash: Some(
+                Output::new(&output).map_err(|error| anyhow::anyhow!("argon2 output: {error}"))?,
+            ),
+        };
+        Ok(phc.to_string())
     })
     .await?
 }
 
-/// Checks `password` against a stored PHC hash.
+/// Checks `password` against a stored PHC hash (its own algorithm, version and parameters).
 pub async fn verify(password: String, stored_hash: String) -> anyhow::Result<bool> {
-    on_hashing_pool(move || {
-        let parsed = PasswordHash::new(&stored_hash)
-            .map_err(|error| anyhow::anyhow!("stored password hash is malformed: {error}"))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
+    on_hashing_pool(move |memory| {
+        let malformed = |error: &dyn std::fmt::Display| {
+            anyhow::anyhow!("stored password hash is malformed: {error}")
+        };
+        let parsed = PasswordHash::new(&stored_hash).map_err(|error| malformed(&error))?;
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+            return Err(malformed(&"no salt or no hash"));
+        };
+        let algorithm =
+            Algorithm::try_from(parsed.algorithm.as_str()).map_err(|error| malformed(&error))?;
+        let version = parsed
+            .version
+            .map(Version::try_from)
+            .transpose()
+            .map_err(|error| malformed(&error))?
+            .unwrap_or_default();
+        let params = Params::try_from(&parsed).map_err(|error| malformed(&error))?;
+        let mut memory_for_params;
+        let memory = if memory.len() >= params.block_count() {
+            memory
+        } else {
+            // A hash stored with more memory than today's parameters (never ours).
+            memory_for_params = vec![Block::new(); params.block_count()];
+            &mut memory_for_params[..]
+        };
+        let mut output = vec![0u8; expected.len()];
+        Argon2::new(algorithm, version, params)
+            .hash_password_into_with_memory(password.as_bytes(), salt, &mut output, memory)
+            .map_err(|error| malformed(&error))?;
+        // `Output`'s equality is constant-time.
+        Ok(Output::new(&output).map_err(|error| malformed(&error))? == *expected)
     })
     .await?
 }
@@ -82,6 +191,7 @@ pub async fn verify(password: String, stored_hash: String) -> anyhow::Result<boo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::PasswordVerifier;
 
     #[tokio::test]
     async fn a_hash_is_argon2id_with_the_owasp_parameters_and_verifies() {
@@ -105,5 +215,38 @@ mod tests {
         let first = hash("same".to_owned()).await.unwrap();
         let second = hash("same".to_owned()).await.unwrap();
         assert_ne!(first, second);
+    }
+
+    #[tokio::test]
+    async fn a_hash_made_elsewhere_verifies_and_a_wrong_password_does_not() {
+        use argon2::PasswordHasher;
+        // As argon2's own hasher writes it (the hashes already stored).
+        let stored = Argon2::default()
+            .hash_password(b"counter 7")
+            .unwrap()
+            .to_string();
+        assert!(
+            verify("counter 7".to_owned(), stored.clone())
+                .await
+                .unwrap()
+        );
+        assert!(!verify("counter 8".to_owned(), stored).await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_logins_each_get_their_own_answer() {
+        let stored = hash("right".to_owned()).await.unwrap();
+        let handles: Vec<_> = (0..8)
+            .map(|index| {
+                let password = if index % 2 == 0 { "right" } else { "wrong" };
+                tokio::spawn(verify(password.to_owned(), stored.clone()))
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for handle in handles {
+            answers.push(handle.await.unwrap().unwrap());
+        }
+        let expected: Vec<bool> = (0..8).map(|index| index % 2 == 0).collect();
+        assert_eq!(answers, expected);
     }
 }

@@ -191,11 +191,10 @@ async fn create_draft(
         saga::price_and_settle(lines, terms, PaymentRule::Issued)?;
     let id = Uuid::now_v7();
     let mut transaction = rpc.pool.begin().await?;
-    invoices::insert(
+    invoices::insert_draft(
         &mut transaction,
         &NewInvoiceRow {
             id,
-            invoice_no: None,
             status: "draft",
             customer_id: terms.customer_id,
             salesman_id: terms.salesman_id,
@@ -499,7 +498,6 @@ async fn sell_draft(
             settlement,
         )
         .await?;
-        let invoice_no = invoices::next_invoice_no(&mut transaction).await?;
         invoices::update_draft(
             &mut transaction,
             invoice_id,
@@ -510,10 +508,13 @@ async fn sell_draft(
             settlement,
         )
         .await?;
+        invoices::replace_items(&mut transaction, invoice_id, &priced.lines).await?;
+        invoices::replace_payments(&mut transaction, invoice_id, &payments).await?;
+        invoices::set_reservation(&mut transaction, invoice_id, sale_id).await?;
+        // Numbered last (see `invoices::sell_draft`).
         invoices::sell_draft(
             &mut transaction,
             invoice_id,
-            &invoice_no,
             status,
             caller.principal.user_id,
             &caller.principal.username,
@@ -522,8 +523,6 @@ async fn sell_draft(
             settlement,
         )
         .await?;
-        invoices::replace_payments(&mut transaction, invoice_id, &payments).await?;
-        invoices::set_reservation(&mut transaction, invoice_id, sale_id).await?;
         let invoice = invoices::load_full(&mut transaction, invoice_id)
             .await?
             .ok_or_else(|| SalesError::not_found("Invoice"))?;

@@ -8,8 +8,9 @@
 //! 2. catalog reserves the stock for that id (all lines or none) and answers the prices;
 //! 3. the totals are computed here, exactly;
 //! 4. one transaction deletes the pending row (if the sweeper took it first, the sale is
-//!    abandoned), numbers the invoice, writes it with its lines and payments, completes
-//!    the idempotency key and records the audit events;
+//!    abandoned), completes the idempotency key, writes the lines and payments, then the
+//!    invoice row numbered by the statement that writes it (the gap-free counter is locked
+//!    from there to COMMIT, so it comes last), and records the audit events;
 //! 5. any failure after step 2 releases the reservation (idempotent in catalog) and then
 //!    deletes the pending row; when the release cannot be made, the row stays for the
 //!    sweeper.

@@ -297,12 +297,18 @@ async fn commit(
         settlement,
     )
     .await?;
-    let invoice_no = invoices::next_invoice_no(&mut transaction).await?;
-    invoices::insert(
+    if let Some(key) = sale.idempotency_key {
+        keys::complete(&mut transaction, caller.principal.user_id, key, sale.id).await?;
+    }
+    // Everything of the sale but its row first, then the row, numbered as it is written:
+    // the invoice counter is locked from there until COMMIT, so the sales behind this one
+    // wait only for that statement, the audit events and the commit itself.
+    let items = invoices::insert_items(&mut transaction, sale.id, &priced.lines).await?;
+    let payments = invoices::insert_payments(&mut transaction, sale.id, &payments).await?;
+    let row = invoices::insert_numbered(
         &mut transaction,
         &NewInvoiceRow {
             id: sale.id,
-            invoice_no: Some(invoice_no),
             status,
             customer_id: sale.terms.customer_id,
             salesman_id: sale.terms.salesman_id,
@@ -313,15 +319,13 @@ async fn commit(
             priced: &priced,
             settlement,
         },
-        &payments,
     )
     .await?;
-    if let Some(key) = sale.idempotency_key {
-        keys::complete(&mut transaction, caller.principal.user_id, key, sale.id).await?;
-    }
-    let invoice = invoices::load_full(&mut transaction, sale.id)
-        .await?
-        .ok_or_else(|| SalesError::from(anyhow::anyhow!("the invoice just written is missing")))?;
+    let invoice = FullInvoice {
+        row,
+        items,
+        payments,
+    };
     record_sold(rpc, &mut transaction, caller, &invoice).await?;
     transaction.commit().await?;
     tracing::info!(sale_id = %sale.id, invoice_no = ?invoice.row.invoice_no, "sale committed");
@@ -352,26 +356,24 @@ pub(crate) async fn charge_customer(
     Ok(())
 }
 
-/// The audit events of a sold invoice: the invoice, then each payment.
+/// The audit events of a sold invoice: the invoice, then each payment (one statement).
 pub(crate) async fn record_sold(
     rpc: &SalesRpc,
     connection: &mut PgConnection,
     caller: &Caller,
     invoice: &FullInvoice,
 ) -> Result<(), SalesError> {
+    let mut events = vec![NewEvent {
+        entity: "invoice",
+        entity_id: invoice.row.id.to_string(),
+        action: "sell",
+        changes: messages::invoice_audit(invoice),
+    }];
+    events.extend(payment_events(invoice.row.id, &invoice.payments));
     rpc.outbox
-        .record(
-            &mut *connection,
-            &caller.context,
-            NewEvent {
-                entity: "invoice",
-                entity_id: invoice.row.id.to_string(),
-                action: "sell",
-                changes: messages::invoice_audit(invoice),
-            },
-        )
+        .record_all(connection, &caller.context, events)
         .await?;
-    record_payments(rpc, connection, caller, invoice.row.id, &invoice.payments).await
+    Ok(())
 }
 
 pub(crate) async fn record_payments(
@@ -381,23 +383,28 @@ pub(crate) async fn record_payments(
     invoice_id: Uuid,
     payments: &[invoices::PaymentRow],
 ) -> Result<(), SalesError> {
-    for payment in payments {
-        rpc.outbox
-            .record(
-                &mut *connection,
-                &caller.context,
-                NewEvent {
-                    entity: "payment",
-                    entity_id: format!("{invoice_id}/{}", payment.position),
-                    action: "record",
-                    changes: json!({
-                        "invoice_id": invoice_id,
-                        "method": payment.method,
-                        "amount": to_text(payment.amount),
-                    }),
-                },
-            )
-            .await?;
-    }
+    rpc.outbox
+        .record_all(
+            connection,
+            &caller.context,
+            payment_events(invoice_id, payments).collect(),
+        )
+        .await?;
     Ok(())
+}
+
+fn payment_events(
+    invoice_id: Uuid,
+    payments: &[invoices::PaymentRow],
+) -> impl Iterator<Item = NewEvent<'static>> + '_ {
+    payments.iter().map(move |payment| NewEvent {
+        entity: "payment",
+        entity_id: format!("{invoice_id}/{}", payment.position),
+        action: "record",
+        changes: json!({
+            "invoice_id": invoice_id,
+            "method": payment.method,
+            "amount": to_text(payment.amount),
+        }),
+    })
 }

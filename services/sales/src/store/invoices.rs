@@ -73,12 +73,11 @@ const COLUMNS: &str = "id, invoice_no, status, customer_id, salesman_id, cashier
      shift_id, invoice_discount, subtotal, tax, discount, total, amount_paid, change_due, \
      reprint_count, sold_at, created_at, updated_at";
 
-/// Where a new invoice row starts.
+/// Where a new invoice row starts: a draft (no number), or a sale numbered as it is
+/// written ([`insert_numbered`]).
 #[derive(Debug, Clone)]
 pub struct NewInvoiceRow<'a> {
     pub id: Uuid,
-    /// `None` for a draft.
-    pub invoice_no: Option<String>,
     pub status: &'a str,
     pub customer_id: Option<Uuid>,
     pub salesman_id: Option<Uuid>,
@@ -105,19 +104,19 @@ pub async fn open_shift_of(
     .await?)
 }
 
-/// The next invoice number, "INV-000123". Taken inside the sale's commit: a sale that
-/// rolls back gives its number back, so numbers have no gaps (concurrent sales queue on
-/// the counter's row lock for the rest of their commit).
-pub async fn next_invoice_no(connection: &mut PgConnection) -> Result<String, SalesError> {
-    let number: i64 = sqlx::query_scalar(
-        "update sales.invoice_numbers set last_number = last_number + 1 returning last_number",
-    )
-    .fetch_one(connection)
-    .await?;
-    Ok(format!("INV-{number:06}"))
-}
+/// Takes the next invoice number ("INV-000123") from the counter row, as a common table
+/// expression for the one statement that writes it. Numbers are gap-free: a sale that
+/// rolls back gives its number back. The counter's row lock is held until the sale's
+/// transaction ends (through COMMIT's WAL flush), so concurrent sales queue on it: the
+/// statement that takes it must be the last write before COMMIT, with everything else of
+/// the sale (lines, payments, keys) written before it.
+const NEXT_NUMBER: &str = "with number as (\
+     update sales.invoice_numbers set last_number = last_number + 1 \
+     returning 'INV-' || lpad(last_number::text, greatest(6, length(last_number::text)), '0') \
+     as invoice_no) ";
 
-pub async fn insert(
+/// Writes a draft (no number) with its lines and payments.
+pub async fn insert_draft(
     connection: &mut PgConnection,
     invoice: &NewInvoiceRow<'_>,
     payments: &[PaymentIn],
@@ -127,11 +126,9 @@ pub async fn insert(
         "insert into sales.invoices (id, invoice_no, status, customer_id, salesman_id, \
          cashier_id, cashier, shift_id, invoice_discount, subtotal, tax, discount, total, \
          amount_paid, change_due, sold_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                 case when $3 = 'draft' then null else now() end)",
+         values ($1, null, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, null)",
     )
     .bind(invoice.id)
-    .bind(invoice.invoice_no.as_deref())
     .bind(invoice.status)
     .bind(invoice.customer_id)
     .bind(invoice.salesman_id)
@@ -147,8 +144,44 @@ pub async fn insert(
     .bind(invoice.settlement.change_due)
     .execute(&mut *connection)
     .await?;
-    replace_items(connection, invoice.id, &invoice.priced.lines).await?;
-    replace_payments(connection, invoice.id, payments).await
+    insert_items(&mut *connection, invoice.id, &invoice.priced.lines).await?;
+    insert_payments(connection, invoice.id, payments).await?;
+    Ok(())
+}
+
+/// Writes a sold invoice's row, numbered by the same statement (see [`NEXT_NUMBER`]: call
+/// it last before COMMIT; its lines and payments are written before it, their foreign keys
+/// being checked at COMMIT), and returns the row as stored.
+pub async fn insert_numbered(
+    connection: &mut PgConnection,
+    invoice: &NewInvoiceRow<'_>,
+) -> Result<InvoiceRow, SalesError> {
+    let totals = invoice.priced.totals;
+    let statement = format!(
+        "{NEXT_NUMBER}insert into sales.invoices (id, invoice_no, status, customer_id, \
+         salesman_id, cashier_id, cashier, shift_id, invoice_discount, subtotal, tax, discount, \
+         total, amount_paid, change_due, sold_at) \
+         select $1, number.invoice_no, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                now() from number \
+         returning {COLUMNS}"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(statement))
+        .bind(invoice.id)
+        .bind(invoice.status)
+        .bind(invoice.customer_id)
+        .bind(invoice.salesman_id)
+        .bind(invoice.cashier_id)
+        .bind(invoice.cashier)
+        .bind(invoice.shift_id)
+        .bind(invoice.invoice_discount)
+        .bind(totals.subtotal)
+        .bind(totals.tax)
+        .bind(totals.discount)
+        .bind(totals.total)
+        .bind(invoice.settlement.amount_paid)
+        .bind(invoice.settlement.change_due)
+        .fetch_one(connection)
+        .await?)
 }
 
 /// Writes the lines of an invoice anew.
@@ -161,8 +194,18 @@ pub async fn replace_items(
         .bind(invoice_id)
         .execute(&mut *connection)
         .await?;
+    insert_items(connection, invoice_id, lines).await?;
+    Ok(())
+}
+
+/// Writes the lines of an invoice that has none; returns them as stored, in line order.
+pub async fn insert_items(
+    connection: &mut PgConnection,
+    invoice_id: Uuid,
+    lines: &[LineAmounts],
+) -> Result<Vec<ItemRow>, SalesError> {
     if lines.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let mut builder: QueryBuilder<Postgres> = QueryBuilder::new(
         "insert into sales.invoice_items (invoice_id, line_no, product_id, sku, name, quantity, \
@@ -185,8 +228,13 @@ pub async fn replace_items(
             .push_bind(amounts.tax)
             .push_bind(amounts.line_total);
     });
-    builder.build().execute(connection).await?;
-    Ok(())
+    builder.push(
+        " returning line_no, product_id, sku, name, quantity, unit_price, cost_price, tax_rate, \
+         discount_rate, gross, discount, net, tax, line_total",
+    );
+    let mut items: Vec<ItemRow> = builder.build_query_as().fetch_all(connection).await?;
+    items.sort_by_key(|item| item.line_no);
+    Ok(items)
 }
 
 /// Writes the payments of an invoice anew.
@@ -199,20 +247,43 @@ pub async fn replace_payments(
         .bind(invoice_id)
         .execute(&mut *connection)
         .await?;
-    for (index, payment) in payments.iter().enumerate() {
-        sqlx::query(
-            "insert into sales.payments (id, invoice_id, position, method, amount) \
-             values ($1, $2, $3, $4, $5)",
-        )
-        .bind(Uuid::now_v7())
-        .bind(invoice_id)
-        .bind(index as i32 + 1)
-        .bind(payment.method.as_str())
-        .bind(payment.amount)
-        .execute(&mut *connection)
-        .await?;
-    }
+    insert_payments(connection, invoice_id, payments).await?;
     Ok(())
+}
+
+/// Writes the payments of an invoice that has none, in one statement; returns them as
+/// stored, in position order.
+pub async fn insert_payments(
+    connection: &mut PgConnection,
+    invoice_id: Uuid,
+    payments: &[PaymentIn],
+) -> Result<Vec<PaymentRow>, SalesError> {
+    if payments.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = payments.iter().map(|_| Uuid::now_v7()).collect();
+    let positions: Vec<i32> = (1..).take(payments.len()).collect();
+    let methods: Vec<&str> = payments
+        .iter()
+        .map(|payment| payment.method.as_str())
+        .collect();
+    let amounts: Vec<Decimal> = payments.iter().map(|payment| payment.amount).collect();
+    let mut rows: Vec<PaymentRow> = sqlx::query_as(
+        "insert into sales.payments (id, invoice_id, position, method, amount) \
+         select payment.id, $2, payment.position, payment.method, payment.amount \
+         from unnest($1::uuid[], $3::int4[], $4::text[], $5::numeric[]) \
+              as payment (id, position, method, amount) \
+         returning position, method, amount",
+    )
+    .bind(ids)
+    .bind(invoice_id)
+    .bind(positions)
+    .bind(methods)
+    .bind(amounts)
+    .fetch_all(connection)
+    .await?;
+    rows.sort_by_key(|payment| payment.position);
+    Ok(rows)
 }
 
 pub async fn find(
@@ -441,12 +512,13 @@ pub async fn set_settlement(
     Ok(())
 }
 
-/// Turns a draft into a sold invoice (same id), with the catalog's prices of the sale.
+/// Turns a draft into a sold invoice (same id), with the catalog's prices of the sale,
+/// numbered by the same statement (see [`NEXT_NUMBER`]: call it last before COMMIT, after
+/// the draft's lines and payments are rewritten).
 #[allow(clippy::too_many_arguments)]
 pub async fn sell_draft(
     connection: &mut PgConnection,
     id: Uuid,
-    invoice_no: &str,
     status: &str,
     cashier_id: Uuid,
     cashier: &str,
@@ -455,26 +527,27 @@ pub async fn sell_draft(
     settlement: Settlement,
 ) -> Result<(), SalesError> {
     let totals = priced.totals;
-    sqlx::query(
-        "update sales.invoices set invoice_no = $2, status = $3, cashier_id = $4, cashier = $5, \
-         shift_id = $6, subtotal = $7, tax = $8, discount = $9, total = $10, amount_paid = $11, \
-         change_due = $12, sold_at = now() where id = $1",
-    )
-    .bind(id)
-    .bind(invoice_no)
-    .bind(status)
-    .bind(cashier_id)
-    .bind(cashier)
-    .bind(shift_id)
-    .bind(totals.subtotal)
-    .bind(totals.tax)
-    .bind(totals.discount)
-    .bind(totals.total)
-    .bind(settlement.amount_paid)
-    .bind(settlement.change_due)
-    .execute(&mut *connection)
-    .await?;
-    replace_items(connection, id, &priced.lines).await
+    let statement = format!(
+        "{NEXT_NUMBER}update sales.invoices set invoice_no = number.invoice_no, status = $2, \
+         cashier_id = $3, cashier = $4, shift_id = $5, subtotal = $6, tax = $7, discount = $8, \
+         total = $9, amount_paid = $10, change_due = $11, sold_at = now() \
+         from number where id = $1"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(statement))
+        .bind(id)
+        .bind(status)
+        .bind(cashier_id)
+        .bind(cashier)
+        .bind(shift_id)
+        .bind(totals.subtotal)
+        .bind(totals.tax)
+        .bind(totals.discount)
+        .bind(totals.total)
+        .bind(settlement.amount_paid)
+        .bind(settlement.change_due)
+        .execute(connection)
+        .await?;
+    Ok(())
 }
 
 /// Records the catalog reservation a sold draft's stock was taken under.
