@@ -214,6 +214,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         })),
         pgbench: pgbench::find(),
         log_dir: cli.log_dir.clone(),
+        rust_log: cli.rust_log.clone(),
         regal_bin: regal_bin.clone(),
     };
     let fixtures = Fixtures {

@@ -9,6 +9,7 @@ mod memory;
 mod operations;
 mod reads;
 mod sales;
+mod stall;
 
 use std::{collections::BTreeMap, path::PathBuf, sync::Arc, time::Duration};
 
@@ -45,13 +46,16 @@ pub enum Scenario {
     QuickSell,
     /// Time for the outboxes and the audit stream to drain after load (needs audit).
     AuditPipeline,
+    /// Postgres stalled for 3 s behind a proxy, on a suite of its own: 503s within the
+    /// deadline, and the time back to 90 % of the throughput after it resumes.
+    PostgresStall,
     /// RSS of each part idle and after minutes of mixed load (last: it runs longest).
     Memory,
 }
 
 impl Scenario {
     /// What `all` runs, in order.
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::PgbenchProductRead,
         Scenario::ProductGet,
         Scenario::ProductsList,
@@ -59,6 +63,7 @@ impl Scenario {
         Scenario::LoginFlood,
         Scenario::QuickSell,
         Scenario::AuditPipeline,
+        Scenario::PostgresStall,
         Scenario::Memory,
     ];
 
@@ -85,6 +90,7 @@ pub async fn run(scenario: Scenario, bench: &mut Bench) -> anyhow::Result<()> {
         Scenario::QuickSell => sales::quick_sell(bench).await,
         Scenario::AuditPipeline => audit::audit_pipeline(bench).await,
         Scenario::Memory => memory::memory(bench).await,
+        Scenario::PostgresStall => stall::postgres_stall(bench).await,
     }
 }
 
@@ -101,6 +107,8 @@ pub struct Settings {
     pub memory_load: Duration,
     pub pgbench: Option<PathBuf>,
     pub log_dir: PathBuf,
+    /// `RUST_LOG` of the parts (of a scenario's own suite too).
+    pub rust_log: String,
     /// The `regal` binary (also migrates the baseline copy).
     pub regal_bin: PathBuf,
 }
