@@ -28,7 +28,7 @@ use crate::{
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Scenario {
-    /// Every scenario below, in this order.
+    /// Every scenario below but `postgres-stall`, in this order.
     All,
     /// Baseline: pgbench running the catalog's primary-key product read.
     PgbenchProductRead,
@@ -46,16 +46,17 @@ pub enum Scenario {
     QuickSell,
     /// Time for the outboxes and the audit stream to drain after load (needs audit).
     AuditPipeline,
-    /// Postgres stalled for 3 s behind a proxy, on a suite of its own: 503s within the
-    /// deadline, and the time back to 90 % of the throughput after it resumes.
-    PostgresStall,
     /// RSS of each part idle and after minutes of mixed load (last: it runs longest).
     Memory,
+    /// Not in `all` (it would take a quick run past two minutes): Postgres stalled for
+    /// 3 s behind a proxy, on a suite of its own; 503s within the deadline, and the time
+    /// back to 90 % of the throughput after it resumes.
+    PostgresStall,
 }
 
 impl Scenario {
     /// What `all` runs, in order.
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::PgbenchProductRead,
         Scenario::ProductGet,
         Scenario::ProductsList,
@@ -63,7 +64,6 @@ impl Scenario {
         Scenario::LoginFlood,
         Scenario::QuickSell,
         Scenario::AuditPipeline,
-        Scenario::PostgresStall,
         Scenario::Memory,
     ];
 
