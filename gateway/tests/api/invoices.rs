@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::{
     catalog_support::{create_product_with, products_out_of_balance, stock_level},
-    sales_support::{get_json, invoice_count},
+    sales_support::{get_json, invoice_count, quick_sell},
 };
 
 /// A product at `price` with no tax, so totals are easy to read.
@@ -171,6 +171,130 @@ async fn an_issued_invoice_puts_its_unpaid_part_on_the_customers_account_only_wi
     assert_eq!(balance_of(&suite, token, &cash_only).await, "0.00");
     assert_eq!(stock_level(&suite, token, &product_id).await, 7);
     assert!(products_out_of_balance(&suite).await.is_empty());
+}
+
+/// Sales that reach their commit together are written together (one transaction, one
+/// lock of the invoice counter): one refused by its customer's credit must fail alone,
+/// the others keep gap-free numbers, each its own, and each cashier's own shift.
+#[tokio::test]
+async fn sales_committed_together_fail_alone_and_keep_gap_free_numbers() {
+    let suite = TestSuite::start().await;
+    let admin = suite.login_admin().await;
+    let token = &admin.access_token;
+    let (cashier_user, cashier) = suite.session_as("cashier").await;
+    let shift_id = uuid::Uuid::now_v7();
+    {
+        let mut connection = suite.database().connect().await;
+        sqlx::query("insert into sales.shifts (id, cashier_id, cashier) values ($1, $2, 'c')")
+            .bind(shift_id)
+            .bind(uuid::Uuid::parse_str(&cashier_user.id).unwrap())
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    }
+    let product_id = plain_product(&suite, token, "10.00", 100).await;
+    // Credit for exactly two of the six invoices on account below.
+    let customer_id = create_customer(&suite, token, "20.00").await;
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..16 {
+        let http = suite.http().clone();
+        let (token, expected_shift) = if index % 2 == 0 {
+            (
+                cashier.access_token.clone(),
+                Value::from(shift_id.to_string()),
+            )
+        } else {
+            (admin.access_token.clone(), Value::Null)
+        };
+        let body = json!({"product_ids": [product_id]});
+        tasks.spawn(async move {
+            let sold = http
+                .post("/pos/quick-sell")
+                .bearer(&token)
+                .header("Idempotency-Key", &format!("batch-{index}"))
+                .json(&body)
+                .send()
+                .await;
+            (Some((index, expected_shift)), sold)
+        });
+    }
+    for _ in 0..6 {
+        let http = suite.http().clone();
+        let token = token.clone();
+        let body = json!({"customer_id": customer_id, "status": "issued",
+                          "items": [{"product_id": product_id, "quantity": 1}]});
+        tasks.spawn(async move {
+            (
+                None,
+                http.post("/invoices")
+                    .bearer(&token)
+                    .json(&body)
+                    .send()
+                    .await,
+            )
+        });
+    }
+    let mut cash_sales = Vec::new();
+    let mut on_account = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined.unwrap() {
+            (Some((index, expected_shift)), sold) => cash_sales.push((index, sold, expected_shift)),
+            (None, response) => on_account.push(response),
+        }
+    }
+    cash_sales.sort_by_key(|(index, _, _)| *index);
+
+    let mut numbers = Vec::new();
+    for (_, sold, expected_shift) in &cash_sales {
+        assert_eq!(sold.status, 201, "{}", sold.text());
+        let invoice = sold.json();
+        assert_eq!(invoice["status"], "paid");
+        assert_eq!(invoice["totals"]["total"], "10.00");
+        assert_eq!(invoice["shift_id"], *expected_shift, "{invoice}");
+        numbers.push(invoice["invoice_no"].as_str().unwrap().to_owned());
+    }
+    let statuses: Vec<u16> = on_account.iter().map(|response| response.status).collect();
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 201).count(),
+        2,
+        "{statuses:?}"
+    );
+    for refused in on_account.iter().filter(|response| response.status != 201) {
+        assert_eq!(refused.status, 409, "{}", refused.text());
+        assert!(
+            refused.json()["detail"]
+                .as_str()
+                .unwrap()
+                .contains("credit")
+        );
+    }
+    for sold in on_account.iter().filter(|response| response.status == 201) {
+        assert_eq!(sold.json()["status"], "issued");
+        numbers.push(sold.json()["invoice_no"].as_str().unwrap().to_owned());
+    }
+    numbers.sort();
+    let expected: Vec<String> = (1..=18).map(|number| format!("INV-{number:06}")).collect();
+    assert_eq!(numbers, expected, "each sale its own number, none skipped");
+
+    assert_eq!(invoice_count(&suite).await, 18);
+    assert_eq!(balance_of(&suite, token, &customer_id).await, "20.00");
+    assert_eq!(stock_level(&suite, token, &product_id).await, 100 - 18);
+    assert!(products_out_of_balance(&suite).await.is_empty());
+    assert_eq!(suite.outbox_events("sales", "sell").await.len(), 18);
+
+    // Each key answers its own sale again.
+    let (_, again, _) = &cash_sales[3];
+    let replay = quick_sell(
+        &suite,
+        &admin.access_token,
+        &json!({"product_ids": [product_id]}),
+        Some("batch-3"),
+    )
+    .await;
+    assert_eq!(replay.status, 201, "{}", replay.text());
+    assert_eq!(replay.json()["id"], again.json()["id"]);
+    assert_eq!(invoice_count(&suite).await, 18);
 }
 
 #[tokio::test]

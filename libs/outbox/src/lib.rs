@@ -86,9 +86,12 @@ impl Outbox {
                 "insert into {schema}.outbox (event_id, service, entity, entity_id, action, \
                  actor_id, actor_role, request_id, client_addr, trace_context, changes) \
                  select event.event_id, $2, event.entity, event.entity_id, event.action, \
-                        $6, $7, $8, $9, $10, event.changes \
-                 from unnest($1::uuid[], $3::text[], $4::text[], $5::text[], $11::jsonb[]) \
-                      as event (event_id, entity, entity_id, action, changes)"
+                        event.actor_id, event.actor_role, event.request_id, event.client_addr, \
+                        event.trace_context, event.changes \
+                 from unnest($1::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], \
+                             $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[]) \
+                      as event (event_id, entity, entity_id, action, actor_id, actor_role, \
+                                request_id, client_addr, trace_context, changes)"
             )
             .into(),
             list_sql: format!(
@@ -159,18 +162,40 @@ impl Outbox {
         context: &EventContext,
         events: Vec<NewEvent<'_>>,
     ) -> Result<Vec<Uuid>, sqlx::Error> {
+        let events = events.into_iter().map(|event| (context, event)).collect();
+        self.record_each(transaction, events).await
+    }
+
+    /// Like [`Outbox::record_all`], each event with the context of its own request: the
+    /// events of several requests committed in one transaction (a batch of sales).
+    pub async fn record_each(
+        &self,
+        transaction: &mut PgConnection,
+        events: Vec<(&EventContext, NewEvent<'_>)>,
+    ) -> Result<Vec<Uuid>, sqlx::Error> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
         let event_ids: Vec<Uuid> = events.iter().map(|_| Uuid::now_v7()).collect();
-        let mut entities = Vec::with_capacity(events.len());
-        let mut entity_ids = Vec::with_capacity(events.len());
-        let mut actions = Vec::with_capacity(events.len());
-        let mut changes = Vec::with_capacity(events.len());
-        for event in events {
+        let count = events.len();
+        let mut entities = Vec::with_capacity(count);
+        let mut entity_ids = Vec::with_capacity(count);
+        let mut actions = Vec::with_capacity(count);
+        let mut actor_ids = Vec::with_capacity(count);
+        let mut actor_roles = Vec::with_capacity(count);
+        let mut request_ids = Vec::with_capacity(count);
+        let mut client_addrs = Vec::with_capacity(count);
+        let mut trace_contexts = Vec::with_capacity(count);
+        let mut changes = Vec::with_capacity(count);
+        for (context, event) in events {
             entities.push(event.entity);
             entity_ids.push(event.entity_id);
             actions.push(event.action);
+            actor_ids.push(context.actor_id);
+            actor_roles.push(context.actor_role.as_deref());
+            request_ids.push(context.request_id.as_deref());
+            client_addrs.push(context.client_addr.as_deref());
+            trace_contexts.push(context.trace_context.as_deref());
             changes.push(event.changes);
         }
         sqlx::query(AssertSqlSafe(Arc::clone(&self.insert_all_sql)))
@@ -179,11 +204,11 @@ impl Outbox {
             .bind(entities)
             .bind(entity_ids)
             .bind(actions)
-            .bind(context.actor_id)
-            .bind(context.actor_role.as_deref())
-            .bind(context.request_id.as_deref())
-            .bind(context.client_addr.as_deref())
-            .bind(context.trace_context.as_deref())
+            .bind(actor_ids)
+            .bind(actor_roles)
+            .bind(request_ids)
+            .bind(client_addrs)
+            .bind(trace_contexts)
             .bind(changes)
             .execute(&mut *transaction)
             .await?;

@@ -27,6 +27,8 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status, transport::Channel};
 use uuid::Uuid;
 
+use crate::selling::committer::Committer;
+
 /// What every handler may use: the service's pool and outbox, and clients of the services
 /// it calls (catalog for stock and prices, auth for the dashboard's user count).
 pub struct SalesRpc {
@@ -35,6 +37,7 @@ pub struct SalesRpc {
     pub(crate) catalog: CatalogServiceClient<Channel>,
     pub(crate) auth: AuthServiceClient<Channel>,
     pub(crate) pagination: PaginationSettings,
+    pub(crate) committer: Committer,
 }
 
 impl SalesRpc {
@@ -46,6 +49,7 @@ impl SalesRpc {
         pagination: PaginationSettings,
     ) -> Self {
         Self {
+            committer: Committer::start(pool.clone(), outbox.clone()),
             pool,
             outbox,
             catalog: CatalogServiceClient::new(catalog),

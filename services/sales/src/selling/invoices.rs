@@ -11,7 +11,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{
-    Upstream,
+    Upstream, committer,
     idempotency::{Claim, Key},
     messages::invoice_audit,
     saga::{self, PaymentRule, Sale},
@@ -476,12 +476,7 @@ async fn sell_draft(
         let (priced, payments, settlement, status) = saga::price_and_settle(reserved, terms, rule)?;
         let mut transaction = rpc.pool.begin().await?;
         if !pending::take(&mut transaction, sale_id).await? {
-            return Err(SalesError::Service(
-                regal_errors::ServiceError::Unavailable(
-                    "The sale took too long and was abandoned; nothing was sold, try again"
-                        .to_owned(),
-                ),
-            ));
+            return Err(committer::abandoned());
         }
         let locked = invoices::lock(&mut transaction, invoice_id).await?;
         if locked.status != "draft" {

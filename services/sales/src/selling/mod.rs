@@ -10,11 +10,13 @@
 //! 4. one transaction deletes the pending row (if the sweeper took it first, the sale is
 //!    abandoned), completes the idempotency key, writes the lines and payments, then the
 //!    invoice row numbered by the statement that writes it (the gap-free counter is locked
-//!    from there to COMMIT, so it comes last), and records the audit events;
+//!    from there to COMMIT, so it comes last), and records the audit events — for all the
+//!    sales that reached this step meanwhile at once ([`committer`]);
 //! 5. any failure after step 2 releases the reservation (idempotent in catalog) and then
 //!    deletes the pending row; when the release cannot be made, the row stays for the
 //!    sweeper.
 
+pub(crate) mod committer;
 pub(crate) mod idempotency;
 pub(crate) mod invoices;
 pub(crate) mod messages;

@@ -10,7 +10,7 @@ use sqlx::PgConnection;
 use tonic::Code;
 use uuid::Uuid;
 
-use super::{Upstream, messages};
+use super::{Upstream, committer::ReadySale, messages};
 use crate::{
     domain::{
         pricing::{self, PricedLine, PricingError, Settlement, SettlementError},
@@ -19,8 +19,7 @@ use crate::{
     error::SalesError,
     rpc::{Caller, SalesRpc},
     store::{
-        idempotency as keys,
-        invoices::{self, FullInvoice, NewInvoiceRow},
+        invoices::{self, FullInvoice},
         pending::{self, PendingKind},
     },
 };
@@ -267,7 +266,8 @@ pub(crate) fn price_and_settle(
     Ok((priced, payments, settlement, status))
 }
 
-/// Step 4: the sale's one transaction.
+/// Step 4: the sale's one transaction, shared with the sales queued meanwhile (see
+/// [`super::committer`]).
 #[tracing::instrument(
     name = "db.transaction",
     skip_all,
@@ -280,56 +280,22 @@ async fn commit(
     reserved: Vec<PricedLine>,
 ) -> Result<FullInvoice, SalesError> {
     let (priced, payments, settlement, status) = price_and_settle(reserved, sale.terms, sale.rule)?;
-    let mut transaction = rpc.pool.begin().await?;
-    if !pending::take(&mut transaction, sale.id).await? {
-        return Err(SalesError::Service(
-            regal_errors::ServiceError::Unavailable(
-                "The sale took too long and was abandoned; nothing was sold, try again".to_owned(),
-            ),
-        ));
-    }
-    let shift_id = invoices::open_shift_of(&mut transaction, caller.principal.user_id).await?;
-    charge_customer(
-        &mut transaction,
-        sale.terms.customer_id,
-        status,
-        priced.totals.total,
-        settlement,
-    )
-    .await?;
-    if let Some(key) = sale.idempotency_key {
-        keys::complete(&mut transaction, caller.principal.user_id, key, sale.id).await?;
-    }
-    // Everything of the sale but its row first, then the row, numbered as it is written:
-    // the invoice counter is locked from there until COMMIT, so the sales behind this one
-    // wait only for that statement, the audit events and the commit itself.
-    let items = invoices::insert_items(&mut transaction, sale.id, &priced.lines).await?;
-    let payments = invoices::insert_payments(&mut transaction, sale.id, &payments).await?;
-    let row = invoices::insert_numbered(
-        &mut transaction,
-        &NewInvoiceRow {
+    rpc.committer
+        .commit(ReadySale {
             id: sale.id,
             status,
             customer_id: sale.terms.customer_id,
             salesman_id: sale.terms.salesman_id,
             cashier_id: caller.principal.user_id,
-            cashier: &caller.principal.username,
-            shift_id,
+            cashier: caller.principal.username.clone(),
             invoice_discount: sale.terms.discount,
-            priced: &priced,
+            priced,
+            payments,
             settlement,
-        },
-    )
-    .await?;
-    let invoice = FullInvoice {
-        row,
-        items,
-        payments,
-    };
-    record_sold(rpc, &mut transaction, caller, &invoice).await?;
-    transaction.commit().await?;
-    tracing::info!(sale_id = %sale.id, invoice_no = ?invoice.row.invoice_no, "sale committed");
-    Ok(invoice)
+            idempotency_key: sale.idempotency_key.map(str::to_owned),
+            context: caller.context.clone(),
+        })
+        .await
 }
 
 /// An issued invoice's unpaid part is owed by its customer: it raises their balance,
@@ -349,11 +315,14 @@ pub(crate) async fn charge_customer(
         return Ok(());
     }
     if !invoices::move_customer_balance(connection, customer_id, owed).await? {
-        return Err(SalesError::Conflict(
-            "The customer's credit limit does not cover the unpaid amount".to_owned(),
-        ));
+        return Err(credit_refused());
     }
     Ok(())
+}
+
+/// The error of a sale whose unpaid part the customer's credit does not cover.
+pub(crate) fn credit_refused() -> SalesError {
+    SalesError::Conflict("The customer's credit limit does not cover the unpaid amount".to_owned())
 }
 
 /// The audit events of a sold invoice: the invoice, then each payment (one statement).
@@ -363,6 +332,14 @@ pub(crate) async fn record_sold(
     caller: &Caller,
     invoice: &FullInvoice,
 ) -> Result<(), SalesError> {
+    rpc.outbox
+        .record_all(connection, &caller.context, sold_events(invoice))
+        .await?;
+    Ok(())
+}
+
+/// The audit events of a sold invoice: the invoice, then each payment.
+pub(crate) fn sold_events(invoice: &FullInvoice) -> Vec<NewEvent<'static>> {
     let mut events = vec![NewEvent {
         entity: "invoice",
         entity_id: invoice.row.id.to_string(),
@@ -370,10 +347,7 @@ pub(crate) async fn record_sold(
         changes: messages::invoice_audit(invoice),
     }];
     events.extend(payment_events(invoice.row.id, &invoice.payments));
-    rpc.outbox
-        .record_all(connection, &caller.context, events)
-        .await?;
-    Ok(())
+    events
 }
 
 pub(crate) async fn record_payments(

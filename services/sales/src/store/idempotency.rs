@@ -74,6 +74,30 @@ pub async fn complete(
     Ok(())
 }
 
+/// [`complete`] for several keys in one statement: (user, key, what the work made).
+pub async fn complete_all(
+    connection: &mut PgConnection,
+    completed: &[(Uuid, &str, Uuid)],
+) -> Result<(), SalesError> {
+    if completed.is_empty() {
+        return Ok(());
+    }
+    let user_ids: Vec<Uuid> = completed.iter().map(|(user_id, _, _)| *user_id).collect();
+    let keys: Vec<&str> = completed.iter().map(|(_, key, _)| *key).collect();
+    let resource_ids: Vec<Uuid> = completed.iter().map(|(_, _, id)| *id).collect();
+    sqlx::query(
+        "update sales.idempotency_keys as stored set resource_id = done.resource_id \
+         from unnest($1::uuid[], $2::text[], $3::uuid[]) as done (user_id, key, resource_id) \
+         where stored.user_id = done.user_id and stored.key = done.key",
+    )
+    .bind(user_ids)
+    .bind(keys)
+    .bind(resource_ids)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
 /// Frees a key whose work failed, so the request may be sent again.
 pub async fn release(
     connection: &mut PgConnection,

@@ -1,5 +1,7 @@
 //! `sales.invoices`, `sales.invoice_items`, `sales.payments` and `sales.invoice_numbers`.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -104,6 +106,22 @@ pub async fn open_shift_of(
     .await?)
 }
 
+/// The open shifts of `cashier_ids` (cashier → shift), each held shared as
+/// [`open_shift_of`] holds one.
+pub async fn open_shifts_of(
+    connection: &mut PgConnection,
+    cashier_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Uuid>, SalesError> {
+    let shifts: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "select cashier_id, id from sales.shifts \
+         where cashier_id = any($1) and closed_at is null for share",
+    )
+    .bind(cashier_ids)
+    .fetch_all(connection)
+    .await?;
+    Ok(shifts.into_iter().collect())
+}
+
 /// Takes the next invoice number ("INV-000123") from the counter row, as a common table
 /// expression for the one statement that writes it. Numbers are gap-free: a sale that
 /// rolls back gives its number back. The counter's row lock is held until the sale's
@@ -114,6 +132,17 @@ const NEXT_NUMBER: &str = "with number as (\
      update sales.invoice_numbers set last_number = last_number + 1 \
      returning 'INV-' || lpad(last_number::text, greatest(6, length(last_number::text)), '0') \
      as invoice_no) ";
+
+/// [`NEXT_NUMBER`] for a batch: the counter moves by the number of sales in `$1` at once,
+/// and sale number `position` (1-based, from `unnest … with ordinality`) takes
+/// `numbers.base + position`, formatted by [`NUMBER_TEXT`].
+const NEXT_NUMBERS: &str = "with numbers as (\
+     update sales.invoice_numbers set last_number = last_number + cardinality($1::uuid[]) \
+     returning last_number - cardinality($1::uuid[]) as base) ";
+
+/// "INV-" and the number, zero-padded to six digits (as [`NEXT_NUMBER`] writes it).
+const NUMBER_TEXT: &str = "'INV-' || lpad((numbers.base + sale.position)::text, \
+     greatest(6, length((numbers.base + sale.position)::text)), '0')";
 
 /// Writes a draft (no number) with its lines and payments.
 pub async fn insert_draft(
@@ -149,39 +178,92 @@ pub async fn insert_draft(
     Ok(())
 }
 
-/// Writes a sold invoice's row, numbered by the same statement (see [`NEXT_NUMBER`]: call
-/// it last before COMMIT; its lines and payments are written before it, their foreign keys
-/// being checked at COMMIT), and returns the row as stored.
+/// Writes the rows of sold invoices, numbered in the order given by the same statement
+/// (see [`NEXT_NUMBER`]: call it last before COMMIT; their lines and payments are written
+/// before it, their foreign keys being checked at COMMIT), and returns the rows as stored,
+/// in the order given. A batch of sales takes its numbers with one lock of the counter.
 pub async fn insert_numbered(
     connection: &mut PgConnection,
-    invoice: &NewInvoiceRow<'_>,
-) -> Result<InvoiceRow, SalesError> {
-    let totals = invoice.priced.totals;
+    invoices: &[NewInvoiceRow<'_>],
+) -> Result<Vec<InvoiceRow>, SalesError> {
+    if invoices.is_empty() {
+        return Ok(Vec::new());
+    }
+    let count = invoices.len();
+    let mut ids = Vec::with_capacity(count);
+    let mut statuses = Vec::with_capacity(count);
+    let mut customer_ids = Vec::with_capacity(count);
+    let mut salesman_ids = Vec::with_capacity(count);
+    let mut cashier_ids = Vec::with_capacity(count);
+    let mut cashiers = Vec::with_capacity(count);
+    let mut shift_ids = Vec::with_capacity(count);
+    let mut invoice_discounts = Vec::with_capacity(count);
+    let mut subtotals = Vec::with_capacity(count);
+    let mut taxes = Vec::with_capacity(count);
+    let mut discounts = Vec::with_capacity(count);
+    let mut totals = Vec::with_capacity(count);
+    let mut amounts_paid = Vec::with_capacity(count);
+    let mut changes_due = Vec::with_capacity(count);
+    for invoice in invoices {
+        let amounts = invoice.priced.totals;
+        ids.push(invoice.id);
+        statuses.push(invoice.status);
+        customer_ids.push(invoice.customer_id);
+        salesman_ids.push(invoice.salesman_id);
+        cashier_ids.push(invoice.cashier_id);
+        cashiers.push(invoice.cashier);
+        shift_ids.push(invoice.shift_id);
+        invoice_discounts.push(invoice.invoice_discount);
+        subtotals.push(amounts.subtotal);
+        taxes.push(amounts.tax);
+        discounts.push(amounts.discount);
+        totals.push(amounts.total);
+        amounts_paid.push(invoice.settlement.amount_paid);
+        changes_due.push(invoice.settlement.change_due);
+    }
     let statement = format!(
-        "{NEXT_NUMBER}insert into sales.invoices (id, invoice_no, status, customer_id, \
+        "{NEXT_NUMBERS}insert into sales.invoices (id, invoice_no, status, customer_id, \
          salesman_id, cashier_id, cashier, shift_id, invoice_discount, subtotal, tax, discount, \
          total, amount_paid, change_due, sold_at) \
-         select $1, number.invoice_no, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                now() from number \
+         select sale.id, {NUMBER_TEXT}, sale.status, sale.customer_id, sale.salesman_id, \
+                sale.cashier_id, sale.cashier, sale.shift_id, sale.invoice_discount, \
+                sale.subtotal, sale.tax, sale.discount, sale.total, sale.amount_paid, \
+                sale.change_due, now() \
+         from numbers, unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::uuid[], \
+                              $6::text[], $7::uuid[], $8::numeric[], $9::numeric[], \
+                              $10::numeric[], $11::numeric[], $12::numeric[], $13::numeric[], \
+                              $14::numeric[]) with ordinality \
+              as sale (id, status, customer_id, salesman_id, cashier_id, cashier, shift_id, \
+                       invoice_discount, subtotal, tax, discount, total, amount_paid, \
+                       change_due, position) \
+         order by sale.position \
          returning {COLUMNS}"
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(statement))
-        .bind(invoice.id)
-        .bind(invoice.status)
-        .bind(invoice.customer_id)
-        .bind(invoice.salesman_id)
-        .bind(invoice.cashier_id)
-        .bind(invoice.cashier)
-        .bind(invoice.shift_id)
-        .bind(invoice.invoice_discount)
-        .bind(totals.subtotal)
-        .bind(totals.tax)
-        .bind(totals.discount)
-        .bind(totals.total)
-        .bind(invoice.settlement.amount_paid)
-        .bind(invoice.settlement.change_due)
-        .fetch_one(connection)
-        .await?)
+    let rows: Vec<InvoiceRow> = sqlx::query_as(sqlx::AssertSqlSafe(statement))
+        .bind(&ids)
+        .bind(statuses)
+        .bind(customer_ids)
+        .bind(salesman_ids)
+        .bind(cashier_ids)
+        .bind(cashiers)
+        .bind(shift_ids)
+        .bind(invoice_discounts)
+        .bind(subtotals)
+        .bind(taxes)
+        .bind(discounts)
+        .bind(totals)
+        .bind(amounts_paid)
+        .bind(changes_due)
+        .fetch_all(connection)
+        .await?;
+    let mut by_id: HashMap<Uuid, InvoiceRow> = rows.into_iter().map(|row| (row.id, row)).collect();
+    ids.iter()
+        .map(|id| {
+            by_id
+                .remove(id)
+                .ok_or_else(|| SalesError::from(anyhow::anyhow!("invoice {id} was not written")))
+        })
+        .collect()
 }
 
 /// Writes the lines of an invoice anew.
@@ -204,37 +286,97 @@ pub async fn insert_items(
     invoice_id: Uuid,
     lines: &[LineAmounts],
 ) -> Result<Vec<ItemRow>, SalesError> {
-    if lines.is_empty() {
-        return Ok(Vec::new());
+    let mut stored = insert_items_of(connection, &[(invoice_id, lines)]).await?;
+    Ok(stored.remove(&invoice_id).unwrap_or_default())
+}
+
+/// A line as stored, with the invoice it belongs to.
+#[derive(sqlx::FromRow)]
+struct StoredItem {
+    invoice_id: Uuid,
+    #[sqlx(flatten)]
+    item: ItemRow,
+}
+
+/// Writes the lines of invoices that have none, in one statement; returns each invoice's
+/// lines as stored, in line order.
+pub async fn insert_items_of(
+    connection: &mut PgConnection,
+    invoices: &[(Uuid, &[LineAmounts])],
+) -> Result<HashMap<Uuid, Vec<ItemRow>>, SalesError> {
+    let count = invoices.iter().map(|(_, lines)| lines.len()).sum();
+    if count == 0 {
+        return Ok(HashMap::new());
     }
-    let mut builder: QueryBuilder<Postgres> = QueryBuilder::new(
+    let mut invoice_ids = Vec::with_capacity(count);
+    let mut line_nos = Vec::with_capacity(count);
+    let mut product_ids = Vec::with_capacity(count);
+    let mut skus = Vec::with_capacity(count);
+    let mut names = Vec::with_capacity(count);
+    let mut quantities = Vec::with_capacity(count);
+    let mut unit_prices = Vec::with_capacity(count);
+    let mut cost_prices = Vec::with_capacity(count);
+    let mut tax_rates = Vec::with_capacity(count);
+    let mut discount_rates = Vec::with_capacity(count);
+    let mut grosses = Vec::with_capacity(count);
+    let mut discounts = Vec::with_capacity(count);
+    let mut nets = Vec::with_capacity(count);
+    let mut taxes = Vec::with_capacity(count);
+    let mut line_totals = Vec::with_capacity(count);
+    for (invoice_id, lines) in invoices {
+        for (line_no, amounts) in (1..).zip(lines.iter()) {
+            invoice_ids.push(*invoice_id);
+            line_nos.push(line_no);
+            product_ids.push(amounts.line.product_id);
+            skus.push(amounts.line.sku.as_str());
+            names.push(amounts.line.name.as_str());
+            quantities.push(amounts.line.quantity);
+            unit_prices.push(amounts.line.unit_price);
+            cost_prices.push(amounts.line.cost_price);
+            tax_rates.push(amounts.line.tax_rate);
+            discount_rates.push(amounts.line.discount_rate);
+            grosses.push(amounts.gross);
+            discounts.push(amounts.discount);
+            nets.push(amounts.net);
+            taxes.push(amounts.tax);
+            line_totals.push(amounts.line_total);
+        }
+    }
+    let stored: Vec<StoredItem> = sqlx::query_as(
         "insert into sales.invoice_items (invoice_id, line_no, product_id, sku, name, quantity, \
-         unit_price, cost_price, tax_rate, discount_rate, gross, discount, net, tax, line_total) ",
-    );
-    builder.push_values(lines.iter().enumerate(), |mut row, (index, amounts)| {
-        row.push_bind(invoice_id)
-            .push_bind(index as i32 + 1)
-            .push_bind(amounts.line.product_id)
-            .push_bind(amounts.line.sku.clone())
-            .push_bind(amounts.line.name.clone())
-            .push_bind(amounts.line.quantity)
-            .push_bind(amounts.line.unit_price)
-            .push_bind(amounts.line.cost_price)
-            .push_bind(amounts.line.tax_rate)
-            .push_bind(amounts.line.discount_rate)
-            .push_bind(amounts.gross)
-            .push_bind(amounts.discount)
-            .push_bind(amounts.net)
-            .push_bind(amounts.tax)
-            .push_bind(amounts.line_total);
-    });
-    builder.push(
-        " returning line_no, product_id, sku, name, quantity, unit_price, cost_price, tax_rate, \
-         discount_rate, gross, discount, net, tax, line_total",
-    );
-    let mut items: Vec<ItemRow> = builder.build_query_as().fetch_all(connection).await?;
-    items.sort_by_key(|item| item.line_no);
-    Ok(items)
+         unit_price, cost_price, tax_rate, discount_rate, gross, discount, net, tax, line_total) \
+         select * from unnest($1::uuid[], $2::int4[], $3::uuid[], $4::text[], $5::text[], \
+                              $6::int8[], $7::numeric[], $8::numeric[], $9::numeric[], \
+                              $10::numeric[], $11::numeric[], $12::numeric[], $13::numeric[], \
+                              $14::numeric[], $15::numeric[]) \
+         returning invoice_id, line_no, product_id, sku, name, quantity, unit_price, cost_price, \
+         tax_rate, discount_rate, gross, discount, net, tax, line_total",
+    )
+    .bind(invoice_ids)
+    .bind(line_nos)
+    .bind(product_ids)
+    .bind(skus)
+    .bind(names)
+    .bind(quantities)
+    .bind(unit_prices)
+    .bind(cost_prices)
+    .bind(tax_rates)
+    .bind(discount_rates)
+    .bind(grosses)
+    .bind(discounts)
+    .bind(nets)
+    .bind(taxes)
+    .bind(line_totals)
+    .fetch_all(connection)
+    .await?;
+    let mut by_invoice: HashMap<Uuid, Vec<ItemRow>> = HashMap::with_capacity(invoices.len());
+    for StoredItem { invoice_id, item } in stored {
+        by_invoice.entry(invoice_id).or_default().push(item);
+    }
+    for items in by_invoice.values_mut() {
+        items.sort_by_key(|item| item.line_no);
+    }
+    Ok(by_invoice)
 }
 
 /// Writes the payments of an invoice anew.
@@ -258,32 +400,66 @@ pub async fn insert_payments(
     invoice_id: Uuid,
     payments: &[PaymentIn],
 ) -> Result<Vec<PaymentRow>, SalesError> {
-    if payments.is_empty() {
-        return Ok(Vec::new());
+    let mut stored = insert_payments_of(connection, &[(invoice_id, payments)]).await?;
+    Ok(stored.remove(&invoice_id).unwrap_or_default())
+}
+
+/// A payment as stored, with the invoice it belongs to.
+#[derive(sqlx::FromRow)]
+struct StoredPayment {
+    invoice_id: Uuid,
+    #[sqlx(flatten)]
+    payment: PaymentRow,
+}
+
+/// Writes the payments of invoices that have none, in one statement; returns each
+/// invoice's payments as stored, in position order.
+pub async fn insert_payments_of(
+    connection: &mut PgConnection,
+    invoices: &[(Uuid, &[PaymentIn])],
+) -> Result<HashMap<Uuid, Vec<PaymentRow>>, SalesError> {
+    let count = invoices.iter().map(|(_, payments)| payments.len()).sum();
+    if count == 0 {
+        return Ok(HashMap::new());
     }
-    let ids: Vec<Uuid> = payments.iter().map(|_| Uuid::now_v7()).collect();
-    let positions: Vec<i32> = (1..).take(payments.len()).collect();
-    let methods: Vec<&str> = payments
-        .iter()
-        .map(|payment| payment.method.as_str())
-        .collect();
-    let amounts: Vec<Decimal> = payments.iter().map(|payment| payment.amount).collect();
-    let mut rows: Vec<PaymentRow> = sqlx::query_as(
+    let mut ids = Vec::with_capacity(count);
+    let mut invoice_ids = Vec::with_capacity(count);
+    let mut positions = Vec::with_capacity(count);
+    let mut methods = Vec::with_capacity(count);
+    let mut amounts = Vec::with_capacity(count);
+    for (invoice_id, payments) in invoices {
+        for (position, payment) in (1..).zip(payments.iter()) {
+            ids.push(Uuid::now_v7());
+            invoice_ids.push(*invoice_id);
+            positions.push(position);
+            methods.push(payment.method.as_str());
+            amounts.push(payment.amount);
+        }
+    }
+    let stored: Vec<StoredPayment> = sqlx::query_as(
         "insert into sales.payments (id, invoice_id, position, method, amount) \
-         select payment.id, $2, payment.position, payment.method, payment.amount \
-         from unnest($1::uuid[], $3::int4[], $4::text[], $5::numeric[]) \
-              as payment (id, position, method, amount) \
-         returning position, method, amount",
+         select * from unnest($1::uuid[], $2::uuid[], $3::int4[], $4::text[], $5::numeric[]) \
+         returning invoice_id, position, method, amount",
     )
     .bind(ids)
-    .bind(invoice_id)
+    .bind(invoice_ids)
     .bind(positions)
     .bind(methods)
     .bind(amounts)
     .fetch_all(connection)
     .await?;
-    rows.sort_by_key(|payment| payment.position);
-    Ok(rows)
+    let mut by_invoice: HashMap<Uuid, Vec<PaymentRow>> = HashMap::with_capacity(invoices.len());
+    for StoredPayment {
+        invoice_id,
+        payment,
+    } in stored
+    {
+        by_invoice.entry(invoice_id).or_default().push(payment);
+    }
+    for payments in by_invoice.values_mut() {
+        payments.sort_by_key(|payment| payment.position);
+    }
+    Ok(by_invoice)
 }
 
 pub async fn find(

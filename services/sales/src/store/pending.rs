@@ -2,7 +2,7 @@
 //! deletes a row first decides the sale's fate: the commit (sold) or the sweeper
 //! (released).
 
-use std::time::Duration;
+use std::{collections::HashSet, time::Duration};
 
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -82,6 +82,35 @@ pub async fn take(connection: &mut PgConnection, sale_id: Uuid) -> Result<bool, 
         .await?
         .rows_affected();
     Ok(deleted == 1)
+}
+
+/// Takes the pending rows of sales in the caller's transaction; returns the ids that were
+/// still there (see [`take`]).
+pub async fn take_all(
+    connection: &mut PgConnection,
+    sale_ids: &[Uuid],
+) -> Result<HashSet<Uuid>, SalesError> {
+    let taken: Vec<Uuid> =
+        sqlx::query_scalar("delete from sales.pending_sales where id = any($1) returning id")
+            .bind(sale_ids)
+            .fetch_all(connection)
+            .await?;
+    Ok(taken.into_iter().collect())
+}
+
+/// Locks the pending rows of sales until the caller's transaction ends, without taking
+/// them yet; returns the ids that are there. The sweeper skips locked rows.
+pub async fn lock_all(
+    connection: &mut PgConnection,
+    sale_ids: &[Uuid],
+) -> Result<HashSet<Uuid>, SalesError> {
+    let locked: Vec<Uuid> = sqlx::query_scalar(
+        "select id from sales.pending_sales where id = any($1) order by id for update",
+    )
+    .bind(sale_ids)
+    .fetch_all(connection)
+    .await?;
+    Ok(locked.into_iter().collect())
 }
 
 /// A pending sale the sweeper took.
