@@ -27,12 +27,58 @@ impl Catalog {
         entry_id: Uuid,
         entry: &EntryToPost,
     ) -> Result<(StockEntryRow, i64), CatalogError> {
-        let entry_type = entry
-            .entry_type
-            .ok_or_else(|| CatalogError::from(anyhow::anyhow!("stock entry without a type")))?;
-        let delta = entry_type.delta(entry.qty);
-        let Some(level) = stock::move_level(transaction, entry.product_id, delta).await? else {
-            let product = products::find(transaction, entry.product_id)
+        let mut posted = self
+            .post_entries(transaction, caller, &[(entry_id, entry)])
+            .await?;
+        posted
+            .pop()
+            .ok_or_else(|| CatalogError::from(anyhow::anyhow!("stock entry {entry_id} not posted")))
+    }
+
+    /// Posts entries as [`Catalog::post_entry`] does, all or none, with one statement per
+    /// kind of row when each product has one entry (the lines of a sale); one entry after
+    /// the other when a product has several (each its own level after it). Returns them in
+    /// the order given.
+    pub(super) async fn post_entries(
+        &self,
+        transaction: &mut PgConnection,
+        caller: &Caller,
+        entries: &[(Uuid, &EntryToPost)],
+    ) -> Result<Vec<(StockEntryRow, i64)>, CatalogError> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut product_ids: Vec<Uuid> =
+            entries.iter().map(|(_, entry)| entry.product_id).collect();
+        product_ids.sort_unstable();
+        product_ids.dedup();
+        if entries.len() > 1 && product_ids.len() < entries.len() {
+            let mut posted = Vec::with_capacity(entries.len());
+            for entry in entries {
+                posted.extend(
+                    Box::pin(self.post_entries(transaction, caller, std::slice::from_ref(entry)))
+                        .await?,
+                );
+            }
+            return Ok(posted);
+        }
+        let mut typed = Vec::with_capacity(entries.len());
+        for (entry_id, entry) in entries {
+            let entry_type = entry
+                .entry_type
+                .ok_or_else(|| CatalogError::from(anyhow::anyhow!("stock entry without a type")))?;
+            typed.push((*entry_id, *entry, entry_type));
+        }
+        let moves: Vec<(Uuid, i64)> = typed
+            .iter()
+            .map(|(_, entry, entry_type)| (entry.product_id, entry_type.delta(entry.qty)))
+            .collect();
+        let levels = stock::move_levels(transaction, &moves).await?;
+        for (product_id, delta) in &moves {
+            if levels.contains_key(product_id) {
+                continue;
+            }
+            let product = products::find(transaction, *product_id)
                 .await?
                 .ok_or(CatalogError::ProductNotFound)?;
             return Err(CatalogError::InsufficientStock {
@@ -41,20 +87,28 @@ impl Catalog {
                 available: product.stock_level,
                 requested: -delta,
             });
-        };
-        let row = stock::insert_entry(transaction, entry_id, entry, entry_type).await?;
-        self.record(
-            transaction,
-            caller,
-            NewEvent {
+        }
+        let rows = stock::insert_entries(transaction, &typed).await?;
+        let posted: Vec<(StockEntryRow, i64)> = rows
+            .into_iter()
+            .map(|row| {
+                let level = levels.get(&row.product_id).copied().unwrap_or_default();
+                (row, level)
+            })
+            .collect();
+        let events = posted
+            .iter()
+            .map(|(row, level)| NewEvent {
                 entity: "stock_entry",
                 entity_id: row.id.to_string(),
                 action: "create",
-                changes: json!({"after": row.audit_json(Some(level))}),
-            },
-        )
-        .await?;
-        Ok((row, level))
+                changes: json!({"after": row.audit_json(Some(*level))}),
+            })
+            .collect();
+        self.outbox
+            .record_all(transaction, &caller.context, events)
+            .await?;
+        Ok(posted)
     }
 
     pub async fn list_stock_entries(

@@ -104,20 +104,29 @@ impl Catalog {
                 });
             }
         }
+        let entries: Vec<(Uuid, EntryToPost)> = lines
+            .lines()
+            .iter()
+            .map(|&(product_id, quantity)| {
+                let entry = EntryToPost {
+                    product_id,
+                    entry_type: Some(EntryType::Sale),
+                    qty: quantity,
+                    reference: sale_id.to_string(),
+                    sale_id: Some(sale_id),
+                    created_by: caller.user_id,
+                    ..EntryToPost::default()
+                };
+                (Uuid::now_v7(), entry)
+            })
+            .collect();
+        let entries: Vec<(Uuid, &EntryToPost)> =
+            entries.iter().map(|(id, entry)| (*id, entry)).collect();
+        self.post_entries(&mut transaction, caller, &entries)
+            .await?;
         let mut answer = Vec::with_capacity(lines.lines().len());
         for &(product_id, quantity) in lines.lines() {
             let product = &locked[&product_id];
-            let entry = EntryToPost {
-                product_id,
-                entry_type: Some(EntryType::Sale),
-                qty: quantity,
-                reference: sale_id.to_string(),
-                sale_id: Some(sale_id),
-                created_by: caller.user_id,
-                ..EntryToPost::default()
-            };
-            self.post_entry(&mut transaction, caller, Uuid::now_v7(), &entry)
-                .await?;
             answer.push(ReservedLine {
                 product_id,
                 sku: product.sku.clone(),
@@ -177,6 +186,7 @@ impl Catalog {
         }
         let locked = lock_products(&mut transaction, &lines).await?;
         let mut answer = Vec::with_capacity(lines.lines().len());
+        let mut entries = Vec::with_capacity(lines.lines().len());
         for &(product_id, quantity) in lines.lines() {
             if !locked.contains_key(&product_id) {
                 return Err(CatalogError::LineProductNotFound(product_id));
@@ -190,13 +200,16 @@ impl Catalog {
                 created_by: caller.user_id,
                 ..EntryToPost::default()
             };
-            self.post_entry(&mut transaction, caller, Uuid::now_v7(), &entry)
-                .await?;
+            entries.push((Uuid::now_v7(), entry));
             answer.push(RestockedLine {
                 product_id,
                 quantity,
             });
         }
+        let entries: Vec<(Uuid, &EntryToPost)> =
+            entries.iter().map(|(id, entry)| (*id, entry)).collect();
+        self.post_entries(&mut transaction, caller, &entries)
+            .await?;
         reservations::store_answer(&mut transaction, Kind::Refund, refund_id, to_json(&answer)?)
             .await?;
         transaction.commit().await?;
@@ -232,21 +245,27 @@ impl Catalog {
                 product_ids.sort_unstable();
                 product_ids.dedup();
                 products::lock_many(&mut transaction, &product_ids).await?;
-                for original in &entries {
-                    let reversal = EntryToPost {
-                        product_id: original.product_id,
-                        entry_type: Some(EntryType::Reversal),
-                        qty: -original.delta,
-                        reference: original.id.to_string(),
-                        reverses: Some(original.id),
-                        sale_id: original.sale_id,
-                        refund_id: original.refund_id,
-                        created_by: caller.user_id,
-                        ..EntryToPost::default()
-                    };
-                    self.post_entry(&mut transaction, caller, Uuid::now_v7(), &reversal)
-                        .await?;
-                }
+                let reversals: Vec<(Uuid, EntryToPost)> = entries
+                    .iter()
+                    .map(|original| {
+                        let reversal = EntryToPost {
+                            product_id: original.product_id,
+                            entry_type: Some(EntryType::Reversal),
+                            qty: -original.delta,
+                            reference: original.id.to_string(),
+                            reverses: Some(original.id),
+                            sale_id: original.sale_id,
+                            refund_id: original.refund_id,
+                            created_by: caller.user_id,
+                            ..EntryToPost::default()
+                        };
+                        (Uuid::now_v7(), reversal)
+                    })
+                    .collect();
+                let reversals: Vec<(Uuid, &EntryToPost)> =
+                    reversals.iter().map(|(id, entry)| (*id, entry)).collect();
+                self.post_entries(&mut transaction, caller, &reversals)
+                    .await?;
                 !entries.is_empty()
             }
         };

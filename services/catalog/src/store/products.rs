@@ -1,5 +1,5 @@
 //! `catalog.products`. The stock level is never written here: only the ledger
-//! ([`super::stock::move_level`]) moves it, together with an entry.
+//! ([`super::stock::move_levels`]) moves it, together with an entry.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

@@ -1,6 +1,8 @@
 //! `catalog.stock_entries` (the ledger), the product level it moves, and the idempotency
 //! keys of manual entries.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -72,51 +74,93 @@ pub struct EntryToPost {
 const COLUMNS: &str = "id, product_id, type, qty, delta, location, batch, expiry, ref, reverses, \
      sale_id, refund_id, created_by, created_at";
 
-/// Moves a product's level by `delta` unless that would take it below zero; returns the
-/// new level, or `None` when the product is unknown or short of stock.
-pub async fn move_level(
+/// Moves each product's level by its `delta` unless that would take it below zero, in one
+/// statement (each product at most once); returns the new level of each product moved.
+/// A product missing from the answer is unknown or short of stock.
+pub async fn move_levels(
     connection: &mut PgConnection,
-    product_id: Uuid,
-    delta: i64,
-) -> Result<Option<i64>, CatalogError> {
-    Ok(sqlx::query_scalar(
-        "update catalog.products set stock_level = stock_level + $2 \
-         where id = $1 and stock_level + $2 >= 0 returning stock_level",
+    moves: &[(Uuid, i64)],
+) -> Result<HashMap<Uuid, i64>, CatalogError> {
+    let product_ids: Vec<Uuid> = moves.iter().map(|(product_id, _)| *product_id).collect();
+    let deltas: Vec<i64> = moves.iter().map(|(_, delta)| *delta).collect();
+    let moved: Vec<(Uuid, i64)> = sqlx::query_as(
+        "update catalog.products as product set stock_level = product.stock_level + moved.delta \
+         from unnest($1::uuid[], $2::int8[]) as moved (id, delta) \
+         where product.id = moved.id and product.stock_level + moved.delta >= 0 \
+         returning product.id, product.stock_level",
     )
-    .bind(product_id)
-    .bind(delta)
-    .fetch_optional(connection)
-    .await?)
+    .bind(product_ids)
+    .bind(deltas)
+    .fetch_all(connection)
+    .await?;
+    Ok(moved.into_iter().collect())
 }
 
-/// Writes one ledger row (the caller moves the level in the same transaction).
-pub async fn insert_entry(
+/// Writes ledger rows in one statement (the caller moves the levels in the same
+/// transaction); returns them in the order given.
+pub async fn insert_entries(
     connection: &mut PgConnection,
-    id: Uuid,
-    entry: &EntryToPost,
-    entry_type: EntryType,
-) -> Result<StockEntryRow, CatalogError> {
-    Ok(sqlx::query_as::<_, StockEntryRow>(
+    entries: &[(Uuid, &EntryToPost, EntryType)],
+) -> Result<Vec<StockEntryRow>, CatalogError> {
+    let count = entries.len();
+    let mut ids = Vec::with_capacity(count);
+    let mut product_ids = Vec::with_capacity(count);
+    let mut types = Vec::with_capacity(count);
+    let mut quantities = Vec::with_capacity(count);
+    let mut locations = Vec::with_capacity(count);
+    let mut batches = Vec::with_capacity(count);
+    let mut expiries = Vec::with_capacity(count);
+    let mut references = Vec::with_capacity(count);
+    let mut reversed = Vec::with_capacity(count);
+    let mut sale_ids = Vec::with_capacity(count);
+    let mut refund_ids = Vec::with_capacity(count);
+    let mut created_by = Vec::with_capacity(count);
+    for (id, entry, entry_type) in entries {
+        ids.push(*id);
+        product_ids.push(entry.product_id);
+        types.push(entry_type.as_str());
+        quantities.push(entry.qty);
+        locations.push(entry.location.as_str());
+        batches.push(entry.batch.as_str());
+        expiries.push(entry.expiry);
+        references.push(entry.reference.as_str());
+        reversed.push(entry.reverses);
+        sale_ids.push(entry.sale_id);
+        refund_ids.push(entry.refund_id);
+        created_by.push(entry.created_by);
+    }
+    let rows: Vec<StockEntryRow> = sqlx::query_as(
         "insert into catalog.stock_entries (id, product_id, type, qty, location, batch, expiry, \
            ref, reverses, sale_id, refund_id, created_by) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::int8[], $5::text[], \
+                              $6::text[], $7::date[], $8::text[], $9::uuid[], $10::uuid[], \
+                              $11::uuid[], $12::uuid[]) \
          returning id, product_id, type, qty, delta, location, batch, expiry, ref, reverses, \
            sale_id, refund_id, created_by, created_at",
     )
-    .bind(id)
-    .bind(entry.product_id)
-    .bind(entry_type.as_str())
-    .bind(entry.qty)
-    .bind(&entry.location)
-    .bind(&entry.batch)
-    .bind(entry.expiry)
-    .bind(&entry.reference)
-    .bind(entry.reverses)
-    .bind(entry.sale_id)
-    .bind(entry.refund_id)
-    .bind(entry.created_by)
-    .fetch_one(connection)
-    .await?)
+    .bind(&ids)
+    .bind(product_ids)
+    .bind(types)
+    .bind(quantities)
+    .bind(locations)
+    .bind(batches)
+    .bind(expiries)
+    .bind(references)
+    .bind(reversed)
+    .bind(sale_ids)
+    .bind(refund_ids)
+    .bind(created_by)
+    .fetch_all(connection)
+    .await?;
+    let mut by_id: HashMap<Uuid, StockEntryRow> =
+        rows.into_iter().map(|row| (row.id, row)).collect();
+    ids.iter()
+        .map(|id| {
+            by_id.remove(id).ok_or_else(|| {
+                CatalogError::from(anyhow::anyhow!("stock entry {id} was not written"))
+            })
+        })
+        .collect()
 }
 
 pub async fn find(
