@@ -3,7 +3,9 @@
 -- captured with log_statement = 'all' from the sales-saga branch (e338a43); the sales commit
 -- rewritten from services/sales/src/selling/committer.rs as it writes a batch of one sale
 -- (the statement shapes of a batch, arrays of one; the lines as a VALUES list where the
--- service unnests arrays) — RE-CHECK against the sales service and catalog's ReserveStock
+-- service unnests arrays), and catalog's stock moves from services/catalog/src/catalog/
+-- ledger.rs (`post_entries`: levels, ledger rows and audit events one statement each for
+-- all the lines) — RE-CHECK against the sales service and catalog's ReserveStock
 -- as they change, and update this script when they differ.
 --
 -- The service writes the sales that reach their commit together in one transaction (one
@@ -40,13 +42,20 @@ begin;
 insert into catalog.reservations (kind, id, created_by) values ('sale', (lpad(to_hex(:s1::bigint), 16, '0') || lpad(to_hex(:s2::bigint), 16, '0'))::uuid, '00000000-0000-7000-8000-0000000000b1'::uuid) on conflict do nothing;
 select id, sku, name, description, unit_price, cost_price, tax_rate, discount, vendor_id, stock_level, barcode, category, branch, attributes, is_active, created_at, updated_at
   from catalog.products where id = any(array(select id from bench.product_ids where n in (:n1))) order by id for update;
-update catalog.products set stock_level = stock_level + :minus_q::bigint where id = (select id from bench.product_ids where n = :n1) and stock_level + :minus_q::bigint >= 0 returning stock_level;
+update catalog.products as product set stock_level = product.stock_level + moved.delta
+  from unnest(array[(select id from bench.product_ids where n = :n1)]::uuid[], array[-1 * :q::bigint]::int8[]) as moved (id, delta)
+ where product.id = moved.id and product.stock_level + moved.delta >= 0 returning product.id, product.stock_level;
 insert into catalog.stock_entries (id, product_id, type, qty, location, batch, expiry, ref, reverses, sale_id, refund_id, created_by)
-values (gen_random_uuid(), (select id from bench.product_ids where n = :n1), 'SALE', :q::bigint, '', '', null, (lpad(to_hex(:s1::bigint), 16, '0') || lpad(to_hex(:s2::bigint), 16, '0'))::uuid::text, null, (lpad(to_hex(:s1::bigint), 16, '0') || lpad(to_hex(:s2::bigint), 16, '0'))::uuid, null, '00000000-0000-7000-8000-0000000000b1'::uuid)
+select * from unnest(array[gen_random_uuid()]::uuid[], array[(select id from bench.product_ids where n = :n1)]::uuid[], array['SALE']::text[], array[:q::bigint]::int8[],
+                     array['']::text[], array['']::text[], array[null]::date[], array[(lpad(to_hex(:s1::bigint), 16, '0') || lpad(to_hex(:s2::bigint), 16, '0'))::uuid::text]::text[],
+                     array[null]::uuid[], array[(lpad(to_hex(:s1::bigint), 16, '0') || lpad(to_hex(:s2::bigint), 16, '0'))::uuid]::uuid[], array[null]::uuid[], array['00000000-0000-7000-8000-0000000000b1'::uuid]::uuid[])
 returning id, product_id, type, qty, delta, location, batch, expiry, ref, reverses, sale_id, refund_id, created_by, created_at;
 insert into catalog.outbox (event_id, service, entity, entity_id, action, actor_id, actor_role, request_id, client_addr, trace_context, changes)
-values (gen_random_uuid(), 'catalog', 'stock_entry', gen_random_uuid()::text, 'create', '00000000-0000-7000-8000-0000000000b1'::uuid, 'admin', '01a20eaf-b330-714c-8f8c-fc2895b6b503', '127.0.0.1', null,
-        '{"after": {"id": "01a20eaf-b337-7402-ac8d-ec172ac0b7c3", "qty": 1, "ref": "01a20eaf-b333-7041-b93f-a5de38ce9d87", "type": "SALE", "batch": "", "delta": -1, "expiry": null, "sale_id": "01a20eaf-b333-7041-b93f-a5de38ce9d87", "location": "", "reverses": null, "refund_id": null, "product_id": "01a20eaf-ae4a-70a5-b4b3-9ddc71e22960", "stock_level_after": 999999999}}');
+select event.event_id, 'catalog', event.entity, event.entity_id, event.action, event.actor_id, event.actor_role, event.request_id, event.client_addr, event.trace_context, event.changes
+  from unnest(array[gen_random_uuid()]::uuid[], array['stock_entry']::text[], array[gen_random_uuid()::text]::text[], array['create']::text[],
+              array['00000000-0000-7000-8000-0000000000b1'::uuid]::uuid[], array['admin']::text[], array['01a20eaf-b330-714c-8f8c-fc2895b6b503']::text[], array['127.0.0.1']::text[], array[null]::text[],
+              array['{"after": {"id": "01a20eaf-b337-7402-ac8d-ec172ac0b7c3", "qty": 1, "ref": "01a20eaf-b333-7041-b93f-a5de38ce9d87", "type": "SALE", "batch": "", "delta": -1, "expiry": null, "sale_id": "01a20eaf-b333-7041-b93f-a5de38ce9d87", "location": "", "reverses": null, "refund_id": null, "product_id": "01a20eaf-ae4a-70a5-b4b3-9ddc71e22960", "stock_level_after": 999999999}}']::jsonb[])
+       as event (event_id, entity, entity_id, action, actor_id, actor_role, request_id, client_addr, trace_context, changes);
 update catalog.reservations set lines = '[{"sku": "BENCH-000001", "name": "Bench product 1", "discount": "0", "quantity": 1, "tax_rate": "16.00", "cost_price": "0.50", "product_id": "01a20eaf-ae4a-70a5-b4b3-9ddc71e22960", "unit_price": "1.50"}]' where kind = 'sale' and id = (lpad(to_hex(:s1::bigint), 16, '0') || lpad(to_hex(:s2::bigint), 16, '0'))::uuid;
 commit;
 
