@@ -55,7 +55,7 @@ struct Cli {
     /// Concurrency of the throughput scenarios and their pgbench baselines.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
-    /// Concurrency of the latency scenarios (products-list, reads of login-flood).
+    /// Concurrency of the latency scenarios (products-list).
     #[arg(long, default_value_t = 8)]
     latency_concurrency: usize,
     /// HTTP/2 connections of the gRPC clients (to the gateway, and to catalog direct);

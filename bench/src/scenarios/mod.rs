@@ -101,7 +101,7 @@ pub struct Settings {
     pub phases: Phases,
     /// Concurrency of the throughput scenarios and of their pgbench baselines.
     pub concurrency: usize,
-    /// Concurrency of the latency scenarios (products-list, the reads of login-flood).
+    /// Concurrency of the latency scenarios (products-list).
     pub latency_concurrency: usize,
     /// How long the memory scenario's mixed load runs.
     pub memory_load: Duration,

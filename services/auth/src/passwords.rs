@@ -1,13 +1,26 @@
 //! Password hashing: argon2id with the OWASP parameters (m = 19 MiB, t = 2, p = 1, the
 //! argon2 crate's defaults), never on the async workers.
 //!
-//! Hashes run on a small pool of their own, one thread per core but one (at least one),
-//! at a lower scheduling priority (`SCHED_BATCH`, niceness 19): a burst of logins uses the
-//! CPU that requests leave idle instead of delaying them, and queues rather than piling up
-//! threads (each hash holds 19 MiB). When requests keep every core busy, logins slow down
-//! first: at the counter, a sale must not wait for someone else's sign-in. (`SCHED_IDLE`
-//! with a thread per core was tried for issue 9: on a machine kept busy by other work,
-//! logins starved — one per second, median 7 s — where `SCHED_BATCH` served 13 per second.)
+//! Hashes run on a pool of their own, one thread per core, each below every request: the
+//! first thread at `SCHED_BATCH`, niceness 19, the others at `SCHED_IDLE`. A flood of
+//! logins then uses the CPU that requests leave idle on every core without delaying them,
+//! and still goes on when nothing is left idle:
+//! - Linux (CFS/EEVDF) preempts a `SCHED_IDLE` task at once when a normal task wakes on its
+//!   core, and counts a core that runs only `SCHED_IDLE` tasks as idle when it places a
+//!   woken task: a request does not wait behind those hashes.
+//! - A `SCHED_BATCH` nice-19 task is not preempted at once (it keeps the rest of its slice),
+//!   so only one thread is: with one such thread per core, hashes doubled the reads' tail
+//!   in issue 9's first runs. The pool used to be only such threads, cores − 1 of them:
+//!   on two cores that capped logins at half the argon2 ceiling with the other core idle.
+//! - `SCHED_IDLE` alone starves: against a request's weight of 1024 it has 3. With every
+//!   thread `SCHED_IDLE`, on a machine kept busy by other work, logins got one per second,
+//!   median 7 s, where `SCHED_BATCH` served 13 per second. The `SCHED_BATCH` thread (weight
+//!   15) keeps logins going however busy the server is. A hash an idle thread has started
+//!   cannot move to it, so on a server with no idle CPU at all such a login waits for a
+//!   core to come free: logins slow down first, as at the counter a sale must not wait
+//!   for someone else's sign-in.
+//!
+//! Logins queue rather than pile up threads (each hash holds 19 MiB).
 //!
 //! Memory: each hash needs 19 MiB. Hashes take it from [`Memory`], which keeps a block
 //! only while more hashes are waiting (a flood pays for the pages once per thread, not
@@ -37,13 +50,13 @@ fn hashing_pool() -> anyhow::Result<&'static rayon::ThreadPool> {
             .map(usize::from)
             .unwrap_or(2);
         rayon::ThreadPoolBuilder::new()
-            .num_threads(cores.saturating_sub(1).max(1))
+            .num_threads(cores)
             .thread_name(|index| format!("argon2-{index}"))
-            .start_handler(|_| {
+            .start_handler(|index| {
                 let lowered = set_thread_priority_and_policy(
                     thread_native_id(),
                     ThreadPriority::Min,
-                    ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch),
+                    ThreadSchedulePolicy::Normal(hashing_thread_policy(index)),
                 );
                 if let Err(error) = lowered {
                     tracing::warn!(?error, "password hashing runs at normal priority");
@@ -54,6 +67,17 @@ fn hashing_pool() -> anyhow::Result<&'static rayon::ThreadPool> {
     });
     pool.as_ref()
         .map_err(|error| anyhow::anyhow!("the password hashing pool did not start: {error}"))
+}
+
+/// The first hashing thread is `SCHED_BATCH` (niceness 19), so logins go on however busy
+/// the server is; the others are `SCHED_IDLE`, so they hash only on a core nothing else
+/// wants (see the module's documentation).
+fn hashing_thread_policy(index: usize) -> NormalThreadSchedulePolicy {
+    if index == 0 {
+        NormalThreadSchedulePolicy::Batch
+    } else {
+        NormalThreadSchedulePolicy::Idle
+    }
 }
 
 /// The capacity of a hash's memory, in argon2 blocks: just above 32 MiB, glibc's largest
