@@ -10,19 +10,6 @@ use regal_config::Settings;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-/// mimalloc rather than glibc's malloc, for every part (each `regal serve <part>` is this
-/// binary). Under a burst (an overloaded open loop holds thousands of requests in flight)
-/// a part's heap peaks, and glibc keeps what was freed inside its arenas for good: it only
-/// shrinks an arena from the top, so one live block high up pins all the free pages below
-/// it (a bench run left sales at 80 MiB and the gateway at 99 MiB after the load, with only
-/// two arenas; catalog at 66 MiB after the c=32 reads). mimalloc frees memory by pages and
-/// hands pages left empty back to the OS shortly after, so RSS follows the working set.
-/// The alternative, glibc's `malloc_trim`/`mallopt` called from here, needs `unsafe`,
-/// which the workspace forbids. Tests that run the suite in-process keep the system
-/// allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(name = "regal", version, about = "Regal POS backend")]
 struct Cli {
