@@ -100,15 +100,11 @@ fn mib(kib: u64) -> f64 {
 
 pub async fn memory(bench: &mut Bench) -> anyhow::Result<()> {
     let duration = bench.settings.memory_load;
-    let interval = if bench.settings.quick {
-        Duration::from_secs(1)
-    } else {
-        Duration::from_secs(10)
-    };
+    let interval = sampling_interval(duration);
     println!(
-        "  memory: {}s of mixed load at c={MIXED_CONCURRENCY}, RSS sampled every {}s",
+        "  memory: {}s of mixed load at c={MIXED_CONCURRENCY}, RSS sampled every {} ms",
         duration.as_secs(),
-        interval.as_secs()
+        interval.as_millis()
     );
     let with_quick_sells = super::sales::available(bench).await.is_ok();
     let operation = mixed(bench, with_quick_sells);
@@ -187,6 +183,18 @@ pub async fn memory(bench: &mut Bench) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// RSS samples per run: every second over 5 minutes, so each fifth of the run (the growth
+/// check's windows) holds 60 samples, enough for one of them to fall between auth's logins
+/// (with 10 s between samples a window held 6, and auth's floor swung by argon2's 19 MiB
+/// from run to run: once "+95 %").
+const SAMPLES_PER_RUN: u32 = 300;
+/// Reading `/proc/<pid>/status` of six processes more often than this costs the load.
+const MIN_SAMPLING_INTERVAL: Duration = Duration::from_millis(100);
+
+fn sampling_interval(duration: Duration) -> Duration {
+    (duration / SAMPLES_PER_RUN).max(MIN_SAMPLING_INTERVAL)
+}
+
 /// Growth from minute 2 to minute 5 of a 5-minute run, as the rise of the RSS *floor*: the
 /// lowest sample of the fifth of the run that starts at minute 2 against the lowest of the
 /// last fifth. A leak raises the floor; a part's transient working set does not (auth maps
@@ -203,7 +211,49 @@ fn floor_growth_percent(series: &[f64]) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::floor_growth_percent;
+    use std::time::Duration;
+
+    use super::{floor_growth_percent, sampling_interval};
+
+    /// Auth's RSS over a run sampled as the scenario does: 19 MiB above its floor whenever a
+    /// hash is in flight (`busy(index)`), plus `leak_per_sample` MiB kept for good per sample.
+    fn auth_series(samples: usize, leak_per_sample: f64, busy: impl Fn(usize) -> bool) -> Vec<f64> {
+        (0..samples)
+            .map(|index| {
+                let floor = 21.0 + leak_per_sample * index as f64;
+                if busy(index) { floor + 19.0 } else { floor }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn five_minutes_are_sampled_every_second_and_a_quick_run_more_often() {
+        assert_eq!(
+            sampling_interval(Duration::from_secs(300)),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            sampling_interval(Duration::from_secs(10)),
+            Duration::from_millis(100)
+        );
+    }
+
+    #[test]
+    fn hashes_in_flight_most_of_the_time_are_not_growth_when_sampled_densely() {
+        // A hash in flight at 9 samples out of 10, idle at an irregular tenth: each 60-sample
+        // window catches auth between logins a few times.
+        let series = auth_series(300, 0.0, |index| (index * 7) % 10 != 3);
+        assert_eq!(floor_growth_percent(&series), Some(0.0));
+    }
+
+    #[test]
+    fn a_leak_under_the_hashes_still_shows_as_growth() {
+        // 0.05 MiB kept per second (3 MiB a minute) under the same 19 MiB swings: the floor of
+        // the last fifth is ~7.5 MiB above that of the fifth from minute 2.
+        let series = auth_series(300, 0.05, |index| (index * 7) % 10 != 3);
+        let growth = floor_growth_percent(&series).unwrap_or_default();
+        assert!(growth > 10.0, "{growth}");
+    }
 
     #[test]
     fn a_transient_working_set_is_not_growth_but_a_rising_floor_is() {
