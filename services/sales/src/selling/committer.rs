@@ -7,22 +7,22 @@
 //! the busiest hour a queue on that row, and each sale pays about ten round trips and a
 //! flush of its own. A batch takes its numbers with one lock and one flush and writes each
 //! kind of row (lines, payments, invoices, keys, audit events) with one statement, however
-//! many sales it holds. A sale waits at most for the batch in flight and then its own.
+//! many sales it holds.
 //!
-//! A batch holds up to [`MAX_BATCH`] sales, in the order they queued, which is the order of
-//! their numbers. A sale the sweeper abandoned, or whose customer's credit refuses it,
+//! A batch holds up to [`MAX_BATCH`] sales, numbered in the order they queued; up to
+//! [`WRITERS`] batches are written at once (they queue only at the counter). A sale the sweeper abandoned, or whose customer's credit refuses it,
 //! fails alone. If the transaction fails (a deadlock, a constraint, the database gone),
 //! each of its sales is tried again in a transaction of its own, so that one bad sale never
 //! fails the others and each gets its own error. A sale whose caller has gone (its deadline
 //! passed) before its batch starts is left out: its pending row stays for the sweeper, which
 //! releases its stock.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use regal_outbox::{EventContext, NewEvent, Outbox};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -45,6 +45,11 @@ const MAX_BATCH: usize = 64;
 
 /// Sales that may wait for a batch before senders wait for room.
 const QUEUE: usize = 1024;
+
+/// Batches written at once. They wait for each other only at the invoice counter (taken
+/// last, held through COMMIT); their other statements overlap, so a sale does not wait for
+/// a whole batch's round trips before its own begin.
+const WRITERS: usize = 4;
 
 /// A sale ready to be written: reserved, priced and settled.
 pub(crate) struct ReadySale {
@@ -122,8 +127,18 @@ pub(crate) fn abandoned() -> SalesError {
 }
 
 async fn write_batches(pool: PgPool, outbox: Outbox, mut queue: mpsc::Receiver<Job>) {
-    let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    let writers = Arc::new(Semaphore::new(WRITERS));
+    loop {
+        let Ok(writer) = Arc::clone(&writers).acquire_owned().await else {
+            return;
+        };
+        let mut jobs = Vec::with_capacity(MAX_BATCH);
+        if queue.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+            // Every sender is gone: wait for the batches in flight, then stop.
+            drop(writer);
+            let _ = writers.acquire_many(WRITERS as u32).await;
+            return;
+        }
         jobs.retain(|job| !job.answer.is_closed());
         if jobs.is_empty() {
             continue;
@@ -135,9 +150,14 @@ async fn write_batches(pool: PgPool, outbox: Outbox, mut queue: mpsc::Receiver<J
             db.system = "postgresql",
             sales = jobs.len(),
         );
-        answer_all(&pool, &outbox, std::mem::take(&mut jobs))
-            .instrument(span)
-            .await;
+        let (pool, outbox) = (pool.clone(), outbox.clone());
+        tokio::spawn(
+            async move {
+                answer_all(&pool, &outbox, jobs).await;
+                drop(writer);
+            }
+            .instrument(span),
+        );
     }
 }
 
