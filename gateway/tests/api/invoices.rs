@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::{
     catalog_support::{create_product_with, products_out_of_balance, stock_level},
-    sales_support::{get_json, invoice_count, quick_sell},
+    sales_support::{get_json, invoice_count, open_shift_for, quick_sell},
 };
 
 /// A product at `price` with no tax, so totals are easy to read.
@@ -182,16 +182,7 @@ async fn sales_committed_together_fail_alone_and_keep_gap_free_numbers() {
     let admin = suite.login_admin().await;
     let token = &admin.access_token;
     let (cashier_user, cashier) = suite.session_as("cashier").await;
-    let shift_id = uuid::Uuid::now_v7();
-    {
-        let mut connection = suite.database().connect().await;
-        sqlx::query("insert into sales.shifts (id, cashier_id, cashier) values ($1, $2, 'c')")
-            .bind(shift_id)
-            .bind(uuid::Uuid::parse_str(&cashier_user.id).unwrap())
-            .execute(&mut connection)
-            .await
-            .unwrap();
-    }
+    let shift_id = open_shift_for(&suite, &cashier_user.id).await;
     let product_id = plain_product(&suite, token, "10.00", 100).await;
     // Credit for exactly two of the six invoices on account below.
     let customer_id = create_customer(&suite, token, "20.00").await;

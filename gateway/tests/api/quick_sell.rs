@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::{
     catalog_support::{create_product_with, level_and_ledger_sum, stock_level},
-    sales_support::{invoice_count, pending_count, quick_sell},
+    sales_support::{invoice_count, open_shift_for, pending_count, quick_sell},
 };
 
 #[tokio::test]
@@ -208,16 +208,7 @@ async fn invoice_numbers_are_sequential_and_the_invoice_carries_the_open_shift()
     let (cashier_user, cashier) = suite.session_as("cashier").await;
     let product = create_product_with(&suite, &admin.access_token, json!({"stock_level": 9})).await;
     let product_id = product["id"].as_str().unwrap();
-    let shift_id = uuid::Uuid::now_v7();
-    {
-        let mut connection = suite.database().connect().await;
-        sqlx::query("insert into sales.shifts (id, cashier_id, cashier) values ($1, $2, 'c')")
-            .bind(shift_id)
-            .bind(uuid::Uuid::parse_str(&cashier_user.id).unwrap())
-            .execute(&mut connection)
-            .await
-            .unwrap();
-    }
+    let shift_id = open_shift_for(&suite, &cashier_user.id).await;
 
     let mut numbers = Vec::new();
     for _ in 0..3 {

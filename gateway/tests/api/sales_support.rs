@@ -58,3 +58,16 @@ pub async fn pending_count(suite: &TestSuite) -> i64 {
         .await
         .expect("pending sales are readable")
 }
+
+/// Opens a shift for user `user_id` straight in the database; returns its id.
+pub async fn open_shift_for(suite: &TestSuite, user_id: &str) -> uuid::Uuid {
+    let shift_id = uuid::Uuid::now_v7();
+    let mut connection = suite.database().connect().await;
+    sqlx::query("insert into sales.shifts (id, cashier_id, cashier) values ($1, $2, 'c')")
+        .bind(shift_id)
+        .bind(uuid::Uuid::parse_str(user_id).unwrap())
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    shift_id
+}

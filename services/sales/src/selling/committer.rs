@@ -70,15 +70,14 @@ pub(crate) struct ReadySale {
 }
 
 impl ReadySale {
-    /// What an issued sale leaves its customer owing (raises their balance).
+    /// What the sale puts on its customer's account (see [`saga::owed_on_account`]).
     fn owed(&self) -> Option<(Uuid, Decimal)> {
-        let owed = self.priced.totals.total - self.settlement.amount_paid;
-        match self.customer_id {
-            Some(customer_id) if self.status == "issued" && owed > Decimal::ZERO => {
-                Some((customer_id, owed))
-            }
-            _ => None,
-        }
+        saga::owed_on_account(
+            self.customer_id,
+            self.status,
+            self.priced.totals.total,
+            self.settlement,
+        )
     }
 }
 

@@ -307,17 +307,26 @@ pub(crate) async fn charge_customer(
     total: Decimal,
     settlement: Settlement,
 ) -> Result<(), SalesError> {
-    let owed = total - settlement.amount_paid;
-    let Some(customer_id) = customer_id else {
+    let Some((customer_id, owed)) = owed_on_account(customer_id, status, total, settlement) else {
         return Ok(());
     };
-    if status != "issued" || owed <= Decimal::ZERO {
-        return Ok(());
-    }
     if !invoices::move_customer_balance(connection, customer_id, owed).await? {
         return Err(credit_refused());
     }
     Ok(())
+}
+
+/// The customer and the amount an invoice puts on their account: the unpaid part of an
+/// issued invoice with a customer; `None` for anything else.
+pub(crate) fn owed_on_account(
+    customer_id: Option<Uuid>,
+    status: &str,
+    total: Decimal,
+    settlement: Settlement,
+) -> Option<(Uuid, Decimal)> {
+    let owed = total - settlement.amount_paid;
+    let customer_id = customer_id?;
+    (status == "issued" && owed > Decimal::ZERO).then_some((customer_id, owed))
 }
 
 /// The error of a sale whose unpaid part the customer's credit does not cover.

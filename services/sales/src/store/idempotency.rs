@@ -63,15 +63,7 @@ pub async fn complete(
     key: &str,
     resource_id: Uuid,
 ) -> Result<(), SalesError> {
-    sqlx::query(
-        "update sales.idempotency_keys set resource_id = $3 where user_id = $1 and key = $2",
-    )
-    .bind(user_id)
-    .bind(key)
-    .bind(resource_id)
-    .execute(connection)
-    .await?;
-    Ok(())
+    complete_all(connection, &[(user_id, key, resource_id)]).await
 }
 
 /// [`complete`] for several keys in one statement: (user, key, what the work made).

@@ -98,12 +98,9 @@ pub async fn open_shift_of(
     connection: &mut PgConnection,
     cashier_id: Uuid,
 ) -> Result<Option<Uuid>, SalesError> {
-    Ok(sqlx::query_scalar(
-        "select id from sales.shifts where cashier_id = $1 and closed_at is null for share",
-    )
-    .bind(cashier_id)
-    .fetch_optional(connection)
-    .await?)
+    Ok(open_shifts_of(connection, &[cashier_id])
+        .await?
+        .remove(&cashier_id))
 }
 
 /// The open shifts of `cashier_ids` (cashier → shift), each held shared as
@@ -290,6 +287,21 @@ pub async fn insert_items(
     Ok(stored.remove(&invoice_id).unwrap_or_default())
 }
 
+/// Rows written for several invoices, grouped by invoice, each group in `order`.
+fn by_invoice<T>(
+    rows: impl IntoIterator<Item = (Uuid, T)>,
+    order: impl Fn(&T) -> i32,
+) -> HashMap<Uuid, Vec<T>> {
+    let mut grouped: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for (invoice_id, row) in rows {
+        grouped.entry(invoice_id).or_default().push(row);
+    }
+    for group in grouped.values_mut() {
+        group.sort_by_key(&order);
+    }
+    grouped
+}
+
 /// A line as stored, with the invoice it belongs to.
 #[derive(sqlx::FromRow)]
 struct StoredItem {
@@ -369,14 +381,12 @@ pub async fn insert_items_of(
     .bind(line_totals)
     .fetch_all(connection)
     .await?;
-    let mut by_invoice: HashMap<Uuid, Vec<ItemRow>> = HashMap::with_capacity(invoices.len());
-    for StoredItem { invoice_id, item } in stored {
-        by_invoice.entry(invoice_id).or_default().push(item);
-    }
-    for items in by_invoice.values_mut() {
-        items.sort_by_key(|item| item.line_no);
-    }
-    Ok(by_invoice)
+    Ok(by_invoice(
+        stored
+            .into_iter()
+            .map(|stored| (stored.invoice_id, stored.item)),
+        |item| item.line_no,
+    ))
 }
 
 /// Writes the payments of an invoice anew.
@@ -448,18 +458,12 @@ pub async fn insert_payments_of(
     .bind(amounts)
     .fetch_all(connection)
     .await?;
-    let mut by_invoice: HashMap<Uuid, Vec<PaymentRow>> = HashMap::with_capacity(invoices.len());
-    for StoredPayment {
-        invoice_id,
-        payment,
-    } in stored
-    {
-        by_invoice.entry(invoice_id).or_default().push(payment);
-    }
-    for payments in by_invoice.values_mut() {
-        payments.sort_by_key(|payment| payment.position);
-    }
-    Ok(by_invoice)
+    Ok(by_invoice(
+        stored
+            .into_iter()
+            .map(|stored| (stored.invoice_id, stored.payment)),
+        |payment| payment.position,
+    ))
 }
 
 pub async fn find(

@@ -76,12 +76,7 @@ pub async fn insert_draft_sale(
 /// Takes the pending row of a sale in the caller's transaction. `false` when it is gone:
 /// the sweeper already released the sale, which must then not be completed.
 pub async fn take(connection: &mut PgConnection, sale_id: Uuid) -> Result<bool, SalesError> {
-    let deleted = sqlx::query("delete from sales.pending_sales where id = $1")
-        .bind(sale_id)
-        .execute(connection)
-        .await?
-        .rows_affected();
-    Ok(deleted == 1)
+    Ok(take_all(connection, &[sale_id]).await?.contains(&sale_id))
 }
 
 /// Takes the pending rows of sales in the caller's transaction; returns the ids that were
