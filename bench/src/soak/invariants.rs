@@ -476,6 +476,18 @@ pub async fn idempotency(
             .problems
             .push(format!("refund {id} is the result of {count} keys"));
     }
+    let unkeyed_movements: Vec<(String, i64)> = sqlx::query_as(
+        "select m.id::text, (select count(*) from sales.idempotency_keys k where k.resource_id = m.id) \
+         from sales.cash_movements m \
+         where (select count(*) from sales.idempotency_keys k where k.resource_id = m.id) <> 1",
+    )
+    .fetch_all(&mut *connection)
+    .await?;
+    for (id, count) in &unkeyed_movements {
+        check
+            .problems
+            .push(format!("pay-in/out {id} is the result of {count} keys"));
+    }
     let unkeyed_entries: Vec<(String, i64)> = sqlx::query_as(
         "select e.id::text, (select count(*) from catalog.stock_entry_idempotency k where k.entry_id = e.id) \
          from catalog.stock_entries e where e.ref like 'soak %' \
@@ -498,9 +510,10 @@ pub async fn idempotency(
         .count();
     check.figures = format!(
         "{} keys used ({answered} answered 2xx, {refused} refused, {gave_up} given up; \
-         {retried} needed more than one attempt); the server holds {resolved_sales_keys} sale \
-         and refund keys with a result ({unfinished} claimed without one) and {} stock keys; \
-         every sold invoice, refund and soak stock entry made under exactly one key",
+         {retried} needed more than one attempt); the server holds {resolved_sales_keys} sale, \
+         refund and pay-in/out keys with a result ({unfinished} claimed without one) and {} \
+         stock keys; every sold invoice, refund, pay-in/out and soak stock entry made under \
+         exactly one key",
         keys.len(),
         stock_keys.len()
     );

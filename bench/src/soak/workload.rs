@@ -502,6 +502,7 @@ async fn cash_movement(
     kind: &'static str,
 ) {
     let amount = Decimal::new(100 + rng.below(1_900) as i64, 2);
+    let key = new_key();
     let (outcome, _) = shared
         .api
         .send(
@@ -512,7 +513,7 @@ async fn cash_movement(
                 path: format!("/pos/cash-drawer/{kind}"),
                 token: Some(&session.access),
                 body: Some(json!({"amount": amount.to_string(), "reason": "soak"})),
-                idempotency_key: None,
+                idempotency_key: Some(&key),
             },
         )
         .await;
@@ -527,7 +528,8 @@ async fn cash_movement(
         Outcome::Answered { .. } => {
             shared.note_unexpected(format!("{kind}: {}", outcome.describe()));
         }
-        // No Idempotency-Key on cash movements: a lost answer leaves the drawer unknown.
+        // Every retry carried the same Idempotency-Key, but none was answered: whether
+        // the first attempt moved the cash stays unknown.
         Outcome::GaveUp { .. } => shift.record.certain = false,
     }
 }

@@ -1,7 +1,12 @@
 //! `/pos/cash-drawer/*` and `/pos/shift-close`: the cashier's drawer and shift (admins and
 //! cashiers).
 
-use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::IntoResponse,
+};
 use regal_authz::Permission;
 use regal_proto::{
     sales::v1::{self as proto, sales_service_client::SalesServiceClient},
@@ -15,6 +20,7 @@ use crate::{
     routes::{
         extract::{Authenticated, OptionalJsonBody, RawJson},
         fields::{MoneyIn, money, money_out},
+        invoices::idempotency_key,
         reports::ShiftReportOut,
     },
     state::{AppState, Service},
@@ -131,14 +137,16 @@ pub async fn open(
     ))
 }
 
-/// Puts petty cash into the open drawer (not counted as variance).
+/// Puts petty cash into the open drawer (not counted as variance). An `Idempotency-Key`
+/// header makes a retry return the first pay-in.
 #[utoipa::path(post, path = "/pos/cash-drawer/pay-in", tag = "pos", security(("bearer" = [])),
-    request_body = CashMovementBody,
+    request_body = CashMovementBody, params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = CashMovementOut), (status = 401), (status = 403),
               (status = 409, description = "No open drawer"), (status = 422)))]
 pub async fn pay_in(
     State(state): State<AppState>,
     caller: Authenticated,
+    headers: HeaderMap,
     body: RawJson,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Permission::PointOfSale)?;
@@ -146,6 +154,7 @@ pub async fn pay_in(
     let request = caller.call.request(proto::PayInRequest {
         amount: money(body.amount),
         reason: body.reason,
+        idempotency_key: idempotency_key(&headers)?,
     });
     let response = client(&state).pay_in(request).await?.into_inner();
     Ok((
@@ -162,14 +171,16 @@ pub async fn pay_in(
     ))
 }
 
-/// Takes petty cash out of the open drawer (not counted as variance).
+/// Takes petty cash out of the open drawer (not counted as variance). An
+/// `Idempotency-Key` header makes a retry return the first pay-out.
 #[utoipa::path(post, path = "/pos/cash-drawer/pay-out", tag = "pos", security(("bearer" = [])),
-    request_body = CashMovementBody,
+    request_body = CashMovementBody, params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = CashMovementOut), (status = 401), (status = 403),
               (status = 409, description = "No open drawer"), (status = 422)))]
 pub async fn pay_out(
     State(state): State<AppState>,
     caller: Authenticated,
+    headers: HeaderMap,
     body: RawJson,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Permission::PointOfSale)?;
@@ -177,6 +188,7 @@ pub async fn pay_out(
     let request = caller.call.request(proto::PayOutRequest {
         amount: money(body.amount),
         reason: body.reason,
+        idempotency_key: idempotency_key(&headers)?,
     });
     let response = client(&state).pay_out(request).await?.into_inner();
     Ok((

@@ -324,6 +324,117 @@ async fn drawer_calls_without_a_drawer_are_conflicts_and_bad_amounts_change_noth
     );
 }
 
+/// A pay-in or pay-out sent with `Idempotency-Key`.
+async fn move_cash(
+    suite: &TestSuite,
+    token: &str,
+    kind: &str,
+    key: &str,
+    body: Value,
+) -> regal_testkit::TestResponse {
+    suite
+        .http()
+        .post(&format!("/pos/cash-drawer/{kind}"))
+        .bearer(token)
+        .header("Idempotency-Key", key)
+        .json(&body)
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn a_retried_pay_in_or_pay_out_with_its_idempotency_key_moves_the_cash_once() {
+    let suite = TestSuite::start().await;
+    let (_, session) = suite.session_as("cashier").await;
+    let token = &session.access_token;
+    open_drawer(&suite, token, "100").await;
+
+    // The counter's answer was lost and it sends the pay-out again: one movement.
+    let milk = json!({"amount": "12.34", "reason": "milk"});
+    let first = move_cash(&suite, token, "pay-out", "petty-1", milk.clone()).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let again = move_cash(&suite, token, "pay-out", "petty-1", milk.clone()).await;
+    assert_eq!(again.status, 201, "{}", again.text());
+    assert_eq!(again.json(), first.json());
+
+    // Retries racing each other still record one pay-in.
+    let float = json!({"amount": 7, "reason": "coins from the bank"});
+    let mut retries = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let (http, token, float) = (suite.http().clone(), token.clone(), float.clone());
+        retries.spawn(async move {
+            http.post("/pos/cash-drawer/pay-in")
+                .bearer(&token)
+                .header("Idempotency-Key", "petty-2")
+                .json(&float)
+                .send()
+                .await
+        });
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    while let Some(answer) = retries.join_next().await {
+        let answer = answer.expect("a pay-in task");
+        assert_eq!(answer.status, 201, "{}", answer.text());
+        ids.insert(answer.json()["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ids.len(), 1, "{ids:?}");
+
+    // The key with another amount, or for the other direction, is a different request.
+    for (kind, body) in [
+        ("pay-out", json!({"amount": "12.35", "reason": "milk"})),
+        ("pay-in", milk.clone()),
+    ] {
+        let response = move_cash(&suite, token, kind, "petty-1", body).await;
+        assert_eq!(response.status, 409, "{kind}: {}", response.text());
+        assert!(
+            response.json()["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Idempotency-Key"),
+            "{}",
+            response.text()
+        );
+    }
+
+    // Keys belong to their user: another cashier's "petty-1" is their own. Their first
+    // attempt, with no drawer open, changes nothing and leaves the key free for the retry.
+    let (_, other) = suite.session_as("cashier").await;
+    let refused = move_cash(
+        &suite,
+        &other.access_token,
+        "pay-out",
+        "petty-1",
+        milk.clone(),
+    )
+    .await;
+    assert_eq!(refused.status, 409, "{}", refused.text());
+    open_drawer(&suite, &other.access_token, "50").await;
+    let theirs = move_cash(
+        &suite,
+        &other.access_token,
+        "pay-out",
+        "petty-1",
+        milk.clone(),
+    )
+    .await;
+    assert_eq!(theirs.status, 201, "{}", theirs.text());
+    assert_ne!(theirs.json()["id"], first.json()["id"]);
+
+    let x_report = my_shift_report(&suite, token).await;
+    assert_eq!(x_report["pay_outs"], "12.34");
+    assert_eq!(x_report["pay_ins"], "7.00");
+    assert_eq!(x_report["expected_cash"], "94.66");
+    assert_eq!(
+        my_shift_report(&suite, &other.access_token).await["expected_cash"],
+        "37.66"
+    );
+    assert_eq!(count_rows(&suite, "cash_movements").await, 3);
+
+    let too_long = move_cash(&suite, token, "pay-in", &"k".repeat(201), float).await;
+    assert_eq!(too_long.status, 422, "{}", too_long.text());
+    assert_eq!(count_rows(&suite, "cash_movements").await, 3);
+}
+
 #[tokio::test]
 async fn employees_have_no_drawer_and_cashiers_see_only_their_own_shifts() {
     let suite = TestSuite::start().await;

@@ -12,11 +12,18 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::{
-    domain::drawer::{CashMovement, CloseDrawer, CloseShift, OpenDrawer},
+    domain::{
+        drawer::{CashMovement, CloseDrawer, CloseShift, OpenDrawer},
+        sale::request_digest,
+    },
     error::SalesError,
     reporting::{self, ShiftReport},
     rpc::Caller,
-    store::drawers::{self, DrawerRow, MovementRow, ShiftRow},
+    selling::idempotency::{Claim, Key},
+    store::{
+        drawers::{self, DrawerRow, MovementRow, ShiftRow},
+        idempotency as keys,
+    },
 };
 
 pub const DRAWER_ENTITY: &str = "cash_drawer";
@@ -83,19 +90,57 @@ pub async fn open_drawer(
     Ok((shift, drawer))
 }
 
-/// Puts petty cash into, or takes it out of, the caller's open drawer.
+/// Puts petty cash into, or takes it out of, the caller's open drawer; idempotent per
+/// (caller, key): a retry whose first attempt committed gets that movement back.
 pub async fn record_movement(
     pool: &PgPool,
     outbox: &Outbox,
     caller: &Caller,
     movement: CashMovement,
 ) -> Result<MovementRow, SalesError> {
+    let Some(key) = movement.idempotency_key.clone() else {
+        return record_movement_once(pool, outbox, caller, &movement).await;
+    };
+    let key = Key {
+        user_id: caller.principal.user_id,
+        key,
+        operation: movement.kind.as_str(),
+        request_hash: request_digest(
+            movement.kind.as_str(),
+            &json!({"amount": regal_domain::money::to_text(movement.amount), "reason": movement.reason}),
+        ),
+    };
+    match key.claim(pool).await? {
+        Claim::Done(movement_id) => {
+            let mut connection = pool.acquire().await?;
+            drawers::movement(&mut connection, movement_id)
+                .await?
+                .ok_or_else(|| SalesError::not_found("Cash movement"))
+        }
+        Claim::Fresh => {
+            let result = record_movement_once(pool, outbox, caller, &movement).await;
+            if result.is_err() {
+                key.release(pool).await;
+            }
+            result
+        }
+    }
+}
+
+async fn record_movement_once(
+    pool: &PgPool,
+    outbox: &Outbox,
+    caller: &Caller,
+    movement: &CashMovement,
+) -> Result<MovementRow, SalesError> {
     let mut transaction = pool.begin().await?;
     let drawer = drawers::lock_open_drawer(&mut transaction, caller.principal.user_id)
         .await?
         .ok_or_else(no_open_drawer)?;
-    let row =
-        drawers::insert_movement(&mut transaction, Uuid::now_v7(), &drawer, &movement).await?;
+    let row = drawers::insert_movement(&mut transaction, Uuid::now_v7(), &drawer, movement).await?;
+    if let Some(key) = &movement.idempotency_key {
+        keys::complete(&mut transaction, caller.principal.user_id, key, row.id).await?;
+    }
     record(
         outbox,
         &mut transaction,

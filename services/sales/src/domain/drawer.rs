@@ -6,6 +6,8 @@ use regal_errors::FieldViolation;
 use regal_proto::sales::v1 as proto;
 use rust_decimal::Decimal;
 
+use super::sale;
+
 /// Longest note on an opening or a count, and longest pay-in/pay-out reason.
 pub const NOTE_MAX: usize = 500;
 pub const REASON_MAX: usize = 200;
@@ -78,6 +80,8 @@ pub struct CashMovement {
     pub kind: MovementKind,
     pub amount: Decimal,
     pub reason: String,
+    /// From the `Idempotency-Key` header: a retry returns the first movement.
+    pub idempotency_key: Option<String>,
 }
 
 impl CashMovement {
@@ -85,6 +89,7 @@ impl CashMovement {
         kind: MovementKind,
         amount: Option<&regal_proto::common::v1::Decimal>,
         reason: &str,
+        idempotency_key: &str,
     ) -> Result<Self, Vec<FieldViolation>> {
         let mut violations = Violations::default();
         let amount = violations.take(match money::parse_message("amount", amount) {
@@ -95,6 +100,7 @@ impl CashMovement {
             kind,
             amount,
             reason: violations.take(regal_text::required("reason", reason, REASON_MAX)),
+            idempotency_key: violations.take(sale::idempotency_key(idempotency_key)),
         };
         violations.finish(movement)
     }
@@ -200,17 +206,23 @@ mod tests {
 
     #[test]
     fn petty_cash_needs_a_positive_amount_and_a_reason() {
-        let movement =
-            CashMovement::parse(MovementKind::PayOut, amount("12.3").as_ref(), " milk ").unwrap();
+        let movement = CashMovement::parse(
+            MovementKind::PayOut,
+            amount("12.3").as_ref(),
+            " milk ",
+            " k-1 ",
+        )
+        .unwrap();
         assert_eq!(money::to_text(movement.amount), "12.30");
         assert_eq!(movement.reason, "milk");
         assert_eq!(movement.kind.as_str(), "pay_out");
+        assert_eq!(movement.idempotency_key.as_deref(), Some("k-1"));
 
         let violations =
-            CashMovement::parse(MovementKind::PayIn, amount("0").as_ref(), " <i></i> ")
+            CashMovement::parse(MovementKind::PayIn, amount("0").as_ref(), " <i></i> ", "")
                 .unwrap_err();
         assert_eq!(fields(&violations), ["amount", "reason"]);
-        let violations = CashMovement::parse(MovementKind::PayIn, None, "change").unwrap_err();
+        let violations = CashMovement::parse(MovementKind::PayIn, None, "change", "").unwrap_err();
         assert_eq!(fields(&violations), ["amount"]);
     }
 

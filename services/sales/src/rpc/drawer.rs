@@ -55,8 +55,13 @@ pub(super) async fn pay_in(
 ) -> Result<Response<proto::PayInResponse>, Status> {
     let caller = authorize(&request, Permission::PointOfSale)?;
     let body = request.get_ref();
-    let pay_in = CashMovement::parse(MovementKind::PayIn, body.amount.as_ref(), &body.reason)
-        .map_err(invalid)?;
+    let pay_in = CashMovement::parse(
+        MovementKind::PayIn,
+        body.amount.as_ref(),
+        &body.reason,
+        &body.idempotency_key,
+    )
+    .map_err(invalid)?;
     let (response, _) = movement(rpc, &caller, pay_in).await?;
     Ok(Response::new(response))
 }
@@ -67,8 +72,13 @@ pub(super) async fn pay_out(
 ) -> Result<Response<proto::PayOutResponse>, Status> {
     let caller = authorize(&request, Permission::PointOfSale)?;
     let body = request.get_ref();
-    let pay_out = CashMovement::parse(MovementKind::PayOut, body.amount.as_ref(), &body.reason)
-        .map_err(invalid)?;
+    let pay_out = CashMovement::parse(
+        MovementKind::PayOut,
+        body.amount.as_ref(),
+        &body.reason,
+        &body.idempotency_key,
+    )
+    .map_err(invalid)?;
     let (response, _) = movement(rpc, &caller, pay_out).await?;
     Ok(Response::new(proto::PayOutResponse {
         id: response.id,

@@ -1,4 +1,5 @@
-//! `Idempotency-Key` on POST /pos/quick-sell, /invoices and /refunds: the same key from
+//! `Idempotency-Key` on POST /pos/quick-sell, /invoices, /refunds and the drawer's
+//! /pos/cash-drawer/pay-in and /pay-out: the same key from
 //! the same user returns the first result. The key is claimed before the work starts; a
 //! concurrent duplicate waits for the first to finish and returns its result; a failed
 //! attempt frees the key; the same key with another request is a conflict (409).

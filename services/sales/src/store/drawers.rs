@@ -286,6 +286,20 @@ pub async fn insert_movement(
     .await?)
 }
 
+/// One petty-cash movement by id.
+pub async fn movement(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<MovementRow>, SalesError> {
+    Ok(sqlx::query_as::<_, MovementRow>(
+        "select id, shift_id, drawer_id, kind, amount, reason, created_at \
+         from sales.cash_movements where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(connection)
+    .await?)
+}
+
 /// Closes a drawer with what the server expected and, when counted, what was counted.
 pub async fn close_drawer(
     connection: &mut PgConnection,
