@@ -3,7 +3,7 @@
 
 import { useState } from "preact/hooks";
 import type { ShiftReport } from "../gen/regal/sales/v1/sales_pb";
-import { sales } from "../api";
+import { newIdempotencyKey, sales } from "../api";
 import { parseCents, formatCents } from "../money";
 import type { RoleName } from "../routes";
 import { Card, dateTime, money, Notice, useAction, useLoad } from "../ui";
@@ -21,6 +21,8 @@ export function Drawer(_props: { role: RoleName }) {
   const [openAmount, setOpenAmount] = useState("");
   const [moveAmount, setMoveAmount] = useState("");
   const [reason, setReason] = useState("");
+  // One key per pay-in/out: a retry after a lost answer returns the first movement.
+  const [moveKey, setMoveKey] = useState(newIdempotencyKey());
   const [counted, setCounted] = useState("");
   const [closed, setClosed] = useState<{ expected: string; actual: string; variance: string } | null>(null);
 
@@ -95,9 +97,10 @@ export function Drawer(_props: { role: RoleName }) {
                   disabled={action.busy}
                   onClick={() =>
                     void run(async () => {
-                      const response = await sales.payIn({ amount: amountOf(moveAmount), reason });
+                      const response = await sales.payIn({ amount: amountOf(moveAmount), reason, idempotencyKey: moveKey });
                       setMoveAmount("");
                       setReason("");
+                      setMoveKey(newIdempotencyKey());
                       return `Paid in ${money(response.amount)}`;
                     })
                   }
@@ -110,9 +113,10 @@ export function Drawer(_props: { role: RoleName }) {
                   disabled={action.busy}
                   onClick={() =>
                     void run(async () => {
-                      const response = await sales.payOut({ amount: amountOf(moveAmount), reason });
+                      const response = await sales.payOut({ amount: amountOf(moveAmount), reason, idempotencyKey: moveKey });
                       setMoveAmount("");
                       setReason("");
+                      setMoveKey(newIdempotencyKey());
                       return `Paid out ${money(response.amount)}`;
                     })
                   }
