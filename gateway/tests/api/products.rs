@@ -338,6 +338,105 @@ async fn the_product_list_pages_newest_first_and_filters_by_search_category_barc
 }
 
 #[tokio::test]
+async fn the_list_total_follows_new_archived_restored_and_recategorised_products() {
+    let suite = TestSuite::start().await;
+    let admin = suite.login_admin().await;
+    let token = &admin.access_token;
+    let total = |path: &'static str| {
+        let suite = &suite;
+        async move {
+            let response = suite.http().get(path).bearer(token).send().await;
+            assert_eq!(response.status, 200, "{path}: {}", response.text());
+            let listed = response.json().as_array().unwrap().len();
+            let total: usize = response.header("x-total-count").unwrap().parse().unwrap();
+            (listed, total)
+        }
+    };
+
+    // Twelve products added at once, in two categories.
+    let mut adds = tokio::task::JoinSet::new();
+    for index in 0..12 {
+        let (http, token) = (suite.http().clone(), token.clone());
+        let category = if index % 3 == 0 { "Bakery" } else { "Drinks" };
+        adds.spawn(async move {
+            let suffix = format!(
+                "{index}-{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..6]
+            );
+            http.post("/products")
+                .bearer(&token)
+                .json(
+                    &json!({"sku": format!("P-{suffix}"), "name": format!("Product {suffix}"),
+                              "unit_price": "1.00", "category": category, "stock_level": 5}),
+                )
+                .send()
+                .await
+        });
+    }
+    let mut drinks = Vec::new();
+    while let Some(created) = adds.join_next().await {
+        let created = created.expect("a create task");
+        assert_eq!(created.status, 201, "{}", created.text());
+        if created.json()["category"] == "Drinks" {
+            drinks.push(created.json()["id"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(total("/products?limit=5").await, (5, 12));
+    assert_eq!(total("/products?category=Bakery").await, (4, 4));
+    assert_eq!(total("/products?category=Drinks&skip=6").await, (2, 8));
+
+    // Archive two drinks, move one to the bakery, sell from another: only the first
+    // two change what is counted where.
+    for id in &drinks[..2] {
+        let archived = suite
+            .http()
+            .delete(&format!("/products/{id}"))
+            .bearer(token)
+            .send()
+            .await;
+        assert_eq!(archived.status, 200, "{}", archived.text());
+    }
+    let moved = suite
+        .http()
+        .put(&format!("/products/{}", drinks[2]))
+        .bearer(token)
+        .json(&json!({"category": "Bakery", "name": "Scone"}))
+        .send()
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.text());
+    let sold = suite
+        .http()
+        .post("/pos/quick-sell")
+        .bearer(token)
+        .json(&json!({"items": [{"product_id": drinks[3], "quantity": 5}]}))
+        .send()
+        .await;
+    assert_eq!(sold.status, 201, "{}", sold.text());
+    assert_eq!(total("/products").await, (10, 10));
+    assert_eq!(total("/products?include_inactive=true").await, (12, 12));
+    assert_eq!(total("/products?category=Drinks").await, (5, 5));
+    assert_eq!(total("/products?category=Bakery").await, (5, 5));
+    assert_eq!(
+        total("/products?category=Drinks&include_inactive=true").await,
+        (7, 7)
+    );
+    assert_eq!(total("/products?category=Tea").await, (0, 0));
+
+    // Restored, it is counted again; a search still counts what it matches.
+    let restored = suite
+        .http()
+        .put(&format!("/products/{}", drinks[0]))
+        .bearer(token)
+        .json(&json!({"is_active": true}))
+        .send()
+        .await;
+    assert_eq!(restored.status, 200, "{}", restored.text());
+    assert_eq!(total("/products?category=Drinks").await, (6, 6));
+    assert_eq!(total("/products").await, (11, 11));
+    assert_eq!(total("/products?search=scone").await, (1, 1));
+}
+
+#[tokio::test]
 async fn an_update_changes_only_the_given_fields_and_a_stock_level_is_a_stocktake() {
     let suite = TestSuite::start().await;
     let admin = suite.login_admin().await;

@@ -231,12 +231,24 @@ pub async fn list(
                 .push(")");
         }
     };
-    let mut count = QueryBuilder::<Postgres>::new("select count(*) from catalog.products");
-    filters(&mut count);
-    let total: i64 = count
-        .build_query_scalar()
+    let total = if filter.search.is_none() && filter.barcode.is_none() && filter.sku.is_none() {
+        // Kept per category by a trigger (migration 0006): a few rows, not every product.
+        sqlx::query_scalar(
+            "select coalesce(sum(products), 0)::bigint from catalog.product_counts \
+             where (is_active or $1) and ($2::text is null or category = $2)",
+        )
+        .bind(filter.include_inactive)
+        .bind(filter.category.as_deref())
         .fetch_one(&mut *connection)
-        .await?;
+        .await?
+    } else {
+        let mut count = QueryBuilder::<Postgres>::new("select count(*) from catalog.products");
+        filters(&mut count);
+        count
+            .build_query_scalar()
+            .fetch_one(&mut *connection)
+            .await?
+    };
 
     let mut page = QueryBuilder::<Postgres>::new(format!("select {COLUMNS} from catalog.products"));
     filters(&mut page);
