@@ -28,14 +28,15 @@
 \set s1 random(1, 9223372036854775806)
 \set s2 random(1, 9223372036854775806)
 
--- sales: claim the Idempotency-Key (autocommit)
-insert into sales.idempotency_keys (user_id, key, operation, request_hash)
-values ('00000000-0000-7000-8000-0000000000b1'::uuid, 'pgbench-' || :s1::text || '-' || :s2::text, 'quick_sell', 'ab0ce412e5a93e52a5c8ca47d73793ed3da72d27102ec7534357177d0c91ef07')
-on conflict do nothing;
--- sales: the pending sale (autocommit)
+-- sales: claim the Idempotency-Key and write the pending sale, one statement (autocommit)
+with claimed as (
+  insert into sales.idempotency_keys (user_id, key, operation, request_hash)
+  values ('00000000-0000-7000-8000-0000000000b1'::uuid, 'pgbench-' || :s1::text || '-' || :s2::text, 'quick_sell', 'ab0ce412e5a93e52a5c8ca47d73793ed3da72d27102ec7534357177d0c91ef07')
+  on conflict do nothing returning user_id, key)
 insert into sales.pending_sales (id, kind, cashier_id, idempotency_key, request)
-values ((lpad(to_hex(:s1::bigint), 16, '0') || lpad(to_hex(:s2::bigint), 16, '0'))::uuid, 'quick_sell', '00000000-0000-7000-8000-0000000000b1'::uuid, 'pgbench-' || :s1::text || '-' || :s2::text,
-        '{"lines": [["01a20eaf-ae4a-70a5-b4b3-9ddc71e22960", 1]], "discount": "0", "payments": [], "customer_id": null, "salesman_id": null}');
+select (lpad(to_hex(:s1::bigint), 16, '0') || lpad(to_hex(:s2::bigint), 16, '0'))::uuid, 'quick_sell', claimed.user_id, claimed.key,
+       '{"lines": [["01a20eaf-ae4a-70a5-b4b3-9ddc71e22960", 1]], "discount": "0", "payments": [], "customer_id": null, "salesman_id": null}'::jsonb
+  from claimed;
 
 -- catalog: ReserveStock, one transaction
 begin;

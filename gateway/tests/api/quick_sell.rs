@@ -189,7 +189,7 @@ async fn card_payments_cannot_exceed_the_total_and_unknown_customers_are_404() {
         &admin.access_token,
         &json!({"items": [{"product_id": product_id, "quantity": 1}],
                 "customer_id": uuid::Uuid::now_v7()}),
-        None,
+        Some("stranger-1"),
     )
     .await;
 
@@ -198,6 +198,20 @@ async fn card_payments_cannot_exceed_the_total_and_unknown_customers_are_404() {
     assert_eq!(
         stock_level(&suite, &admin.access_token, product_id).await,
         4
+    );
+    // The refused sale left nothing pending, and its key is free for a corrected sale.
+    assert_eq!(pending_count(&suite).await, 0);
+    let corrected = quick_sell(
+        &suite,
+        &admin.access_token,
+        &json!({"items": [{"product_id": product_id, "quantity": 1}]}),
+        Some("stranger-1"),
+    )
+    .await;
+    assert_eq!(corrected.status, 201, "{}", corrected.text());
+    assert_eq!(
+        stock_level(&suite, &admin.access_token, product_id).await,
+        3
     );
 }
 

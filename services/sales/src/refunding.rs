@@ -105,7 +105,7 @@ pub(crate) async fn create(
         operation: "refund",
         request_hash: request_digest("refund", &refund),
     };
-    match key.claim(&rpc.pool).await? {
+    match key.claim(&rpc.pool, None).await? {
         Claim::Done(refund_id) => load(rpc, refund_id).await,
         Claim::Fresh => {
             let result = create_once(rpc, caller, upstream, &refund).await;

@@ -110,7 +110,7 @@ pub async fn record_movement(
             &json!({"amount": regal_domain::money::to_text(movement.amount), "reason": movement.reason}),
         ),
     };
-    match key.claim(pool).await? {
+    match key.claim(pool, None).await? {
         Claim::Done(movement_id) => {
             let mut connection = pool.acquire().await?;
             drawers::movement(&mut connection, movement_id)

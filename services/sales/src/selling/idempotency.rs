@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::{error::SalesError, store::idempotency as keys};
+use crate::{
+    error::SalesError,
+    store::{idempotency as keys, pending::NewPending},
+};
 
 /// How long a duplicate waits for the first request to finish before answering 409.
 const WAIT_FOR_FIRST: Duration = Duration::from_secs(30);
@@ -34,7 +37,13 @@ pub(crate) enum Claim {
 }
 
 impl Key {
-    pub async fn claim(&self, pool: &PgPool) -> Result<Claim, SalesError> {
+    /// Claims the key for this call, waiting while another call holds it. With `pending`,
+    /// a sale's pending row is written together with the claim (and only then).
+    pub async fn claim(
+        &self,
+        pool: &PgPool,
+        pending: Option<&NewPending>,
+    ) -> Result<Claim, SalesError> {
         let started = Instant::now();
         loop {
             let mut connection = pool.acquire().await?;
@@ -44,6 +53,7 @@ impl Key {
                 &self.key,
                 self.operation,
                 &self.request_hash,
+                pending,
             )
             .await?;
             drop(connection);

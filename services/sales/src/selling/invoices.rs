@@ -26,7 +26,7 @@ use crate::{
     rpc::{Caller, SalesRpc},
     store::{
         invoices::{self, FullInvoice, NewInvoiceRow},
-        pending::{self, PendingKind},
+        pending::{self, NewPending, PendingKind},
     },
 };
 
@@ -41,13 +41,16 @@ pub(crate) async fn get(rpc: &SalesRpc, id: Uuid) -> Result<FullInvoice, SalesEr
     load(rpc, id).await
 }
 
-/// Runs `work` under the caller's idempotency key, when the request has one.
+/// Runs `work` under the caller's idempotency key, when the request has one. A sale's
+/// `pending` row is written first: with the claim, in the same statement, when there is a
+/// key (and only if this call claims it).
 async fn idempotent<F, Fut>(
     rpc: &SalesRpc,
     caller: &Caller,
     key: Option<&str>,
     operation: &'static str,
     request_hash: String,
+    pending: Option<NewPending>,
     work: F,
 ) -> Result<FullInvoice, SalesError>
 where
@@ -55,6 +58,10 @@ where
     Fut: Future<Output = Result<FullInvoice, SalesError>>,
 {
     let Some(key) = key else {
+        if let Some(pending) = &pending {
+            let mut connection = rpc.pool.acquire().await?;
+            pending::insert(&mut connection, pending).await?;
+        }
         return work().await;
     };
     let key = Key {
@@ -63,7 +70,7 @@ where
         operation,
         request_hash,
     };
-    match key.claim(&rpc.pool).await? {
+    match key.claim(&rpc.pool, pending.as_ref()).await? {
         Claim::Done(invoice_id) => load(rpc, invoice_id).await,
         Claim::Fresh => match work().await {
             Ok(invoice) => Ok(invoice),
@@ -86,19 +93,16 @@ pub(crate) async fn quick_sell(
 ) -> Result<FullInvoice, SalesError> {
     let key = sale.idempotency_key.as_deref();
     let hash = request_digest("quick_sell", &sale.terms);
-    idempotent(rpc, caller, key, "quick_sell", hash, || {
-        saga::sell(
-            rpc,
-            caller,
-            upstream,
-            Sale {
-                id: Uuid::now_v7(),
-                kind: PendingKind::QuickSell,
-                terms: &sale.terms,
-                rule: PaymentRule::PaidOrCashExact,
-                idempotency_key: key,
-            },
-        )
+    let sale = Sale {
+        id: Uuid::now_v7(),
+        kind: PendingKind::QuickSell,
+        terms: &sale.terms,
+        rule: PaymentRule::PaidOrCashExact,
+        idempotency_key: key,
+    };
+    let pending = saga::pending_row(caller, &sale);
+    idempotent(rpc, caller, key, "quick_sell", hash, Some(pending), || {
+        saga::sell(rpc, caller, upstream, sale)
     })
     .await
 }
@@ -112,28 +116,25 @@ pub(crate) async fn create(
 ) -> Result<FullInvoice, SalesError> {
     let key = invoice.idempotency_key.as_deref();
     let hash = request_digest("invoice", &(&invoice.terms, invoice.status));
-    idempotent(rpc, caller, key, "invoice", hash, || async {
-        let rule = match invoice.status {
-            RequestedStatus::Draft => {
-                return create_draft(rpc, caller, upstream, &invoice.terms, key).await;
-            }
-            RequestedStatus::Issued => PaymentRule::Issued,
-            RequestedStatus::Paid => PaymentRule::Paid,
-            RequestedStatus::ByPayments => PaymentRule::ByPayments,
-        };
-        saga::sell(
-            rpc,
-            caller,
-            upstream,
-            Sale {
-                id: Uuid::now_v7(),
-                kind: PendingKind::Invoice,
-                terms: &invoice.terms,
-                rule,
-                idempotency_key: key,
-            },
-        )
-        .await
+    let rule = match invoice.status {
+        RequestedStatus::Draft => None,
+        RequestedStatus::Issued => Some(PaymentRule::Issued),
+        RequestedStatus::Paid => Some(PaymentRule::Paid),
+        RequestedStatus::ByPayments => Some(PaymentRule::ByPayments),
+    };
+    let sale = rule.map(|rule| Sale {
+        id: Uuid::now_v7(),
+        kind: PendingKind::Invoice,
+        terms: &invoice.terms,
+        rule,
+        idempotency_key: key,
+    });
+    let pending = sale.as_ref().map(|sale| saga::pending_row(caller, sale));
+    idempotent(rpc, caller, key, "invoice", hash, pending, || async {
+        match sale {
+            Some(sale) => saga::sell(rpc, caller, upstream, sale).await,
+            None => create_draft(rpc, caller, upstream, &invoice.terms, key).await,
+        }
     })
     .await
 }

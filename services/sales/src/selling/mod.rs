@@ -4,7 +4,8 @@
 //!
 //! The saga of one sale, whose id is the pending row's, the catalog reservation's and the
 //! invoice's:
-//! 1. a `sales.pending_sales` row is committed (so a crash leaves a trace);
+//! 1. a `sales.pending_sales` row is committed (so a crash leaves a trace); with an
+//!    `Idempotency-Key`, by the statement that claims the key (and only if it does);
 //! 2. catalog reserves the stock for that id (all lines or none) and answers the prices;
 //! 3. the totals are computed here, exactly;
 //! 4. one transaction deletes the pending row (if the sweeper took it first, the sale is

@@ -20,7 +20,7 @@ use crate::{
     rpc::{Caller, SalesRpc},
     store::{
         invoices::{self, FullInvoice},
-        pending::{self, PendingKind},
+        pending::{self, NewPending, PendingKind},
     },
 };
 
@@ -82,26 +82,34 @@ pub(crate) async fn check_references(
     Ok(())
 }
 
-/// Runs the saga of a new sale (quick-sell or a new invoice) and returns the invoice.
+/// The pending row of a new sale: the first write of its saga.
+pub(crate) fn pending_row(caller: &Caller, sale: &Sale<'_>) -> NewPending {
+    NewPending {
+        id: sale.id,
+        kind: sale.kind,
+        cashier_id: caller.principal.user_id,
+        idempotency_key: sale.idempotency_key.map(str::to_owned),
+        request: serde_json::to_value(sale.terms).unwrap_or_default(),
+    }
+}
+
+/// Runs the saga of a new sale (quick-sell or a new invoice) whose pending row
+/// ([`pending_row`]) is written, and returns the invoice.
 pub(crate) async fn sell(
     rpc: &SalesRpc,
     caller: &Caller,
     upstream: &Upstream,
     sale: Sale<'_>,
 ) -> Result<FullInvoice, SalesError> {
-    let mut connection = rpc.pool.acquire().await?;
-    check_references(&mut connection, sale.terms).await?;
-    let request = serde_json::to_value(sale.terms).unwrap_or_default();
-    pending::insert(
-        &mut connection,
-        sale.id,
-        sale.kind,
-        caller.principal.user_id,
-        sale.idempotency_key,
-        request,
-    )
-    .await?;
-    drop(connection);
+    let checked = async {
+        let mut connection = rpc.pool.acquire().await?;
+        check_references(&mut connection, sale.terms).await
+    }
+    .await;
+    if let Err(error) = checked {
+        compensate(rpc, upstream, sale.id, false).await;
+        return Err(error);
+    }
 
     let reserved = match reserve(upstream, sale.id, &sale.terms.lines).await {
         Ok(lines) => lines,

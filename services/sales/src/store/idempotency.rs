@@ -6,7 +6,7 @@ use std::time::Duration;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::error::SalesError;
+use crate::{error::SalesError, store::pending::NewPending};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KeyRow {
@@ -15,26 +15,41 @@ pub struct KeyRow {
     pub resource_id: Option<Uuid>,
 }
 
-/// Claims the key; `None` when this call claimed it, else the row already there.
+/// Claims the key; `None` when this call claimed it, else the row already there. With
+/// `pending`, the sale's pending row is written by the same statement, only when the key
+/// is claimed (one commit, one round trip, instead of two).
 pub async fn claim(
     connection: &mut PgConnection,
     user_id: Uuid,
     key: &str,
     operation: &str,
     request_hash: &str,
+    pending: Option<&NewPending>,
 ) -> Result<Option<KeyRow>, SalesError> {
-    let claimed = sqlx::query(
+    let statement = if pending.is_some() {
+        "with claimed as ( \
+           insert into sales.idempotency_keys (user_id, key, operation, request_hash) \
+           values ($1, $2, $3, $4) on conflict do nothing returning user_id, key) \
+         insert into sales.pending_sales (id, kind, cashier_id, idempotency_key, request) \
+         select $5, $6, claimed.user_id, claimed.key, $7 from claimed"
+    } else {
         "insert into sales.idempotency_keys (user_id, key, operation, request_hash) \
-         values ($1, $2, $3, $4) on conflict do nothing",
-    )
-    .bind(user_id)
-    .bind(key)
-    .bind(operation)
-    .bind(request_hash)
-    .execute(&mut *connection)
-    .await?
-    .rows_affected()
-        == 1;
+         values ($1, $2, $3, $4) on conflict do nothing"
+    };
+    let mut claim = sqlx::query(statement)
+        .bind(user_id)
+        .bind(key)
+        .bind(operation)
+        .bind(request_hash);
+    if let Some(pending) = pending {
+        debug_assert_eq!(pending.cashier_id, user_id);
+        debug_assert_eq!(pending.idempotency_key.as_deref(), Some(key));
+        claim = claim
+            .bind(pending.id)
+            .bind(pending.kind.as_str())
+            .bind(&pending.request);
+    }
+    let claimed = claim.execute(&mut *connection).await?.rows_affected() == 1;
     if claimed {
         return Ok(None);
     }

@@ -28,23 +28,27 @@ impl PendingKind {
     }
 }
 
-pub async fn insert(
-    connection: &mut PgConnection,
-    sale_id: Uuid,
-    kind: PendingKind,
-    cashier_id: Uuid,
-    idempotency_key: Option<&str>,
-    request: Value,
-) -> Result<(), SalesError> {
+/// A sale's pending row: written before catalog is asked for stock, so the sweeper can
+/// give the stock back if the sale never reaches its commit.
+#[derive(Debug, Clone)]
+pub struct NewPending {
+    pub id: Uuid,
+    pub kind: PendingKind,
+    pub cashier_id: Uuid,
+    pub idempotency_key: Option<String>,
+    pub request: Value,
+}
+
+pub async fn insert(connection: &mut PgConnection, pending: &NewPending) -> Result<(), SalesError> {
     sqlx::query(
         "insert into sales.pending_sales (id, kind, cashier_id, idempotency_key, request) \
          values ($1, $2, $3, $4, $5)",
     )
-    .bind(sale_id)
-    .bind(kind.as_str())
-    .bind(cashier_id)
-    .bind(idempotency_key)
-    .bind(request)
+    .bind(pending.id)
+    .bind(pending.kind.as_str())
+    .bind(pending.cashier_id)
+    .bind(pending.idempotency_key.as_deref())
+    .bind(&pending.request)
     .execute(connection)
     .await?;
     Ok(())
