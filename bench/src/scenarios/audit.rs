@@ -28,6 +28,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
 const DRAIN_TARGET: Duration = Duration::from_secs(5);
 /// How long to wait for what earlier scenarios left in the pipeline before this one starts.
 const BACKLOG_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long any measured phase waits for the pipeline to drain before it starts.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// The event rate at which the lag is measured (issue 9: lag p99 at 1,000 events/s).
 const EVENTS_PER_SECOND: f64 = 1_000.0;
 /// Operations run one by one to learn how many events one of them writes.
@@ -54,28 +56,8 @@ pub async fn audit_pipeline(bench: &mut Bench) -> anyhow::Result<()> {
             ),
         )
     };
-    let mut redis = redis_connection(bench).await?;
-    let stream = bench.suite.audit_stream.clone();
-    let mut connection = bench.suite.database.connect().await?;
-    let schemas: Vec<String> = sqlx::query_scalar(
-        "select table_schema::text from information_schema.tables \
-          where table_name = 'outbox' order by 1",
-    )
-    .fetch_all(&mut connection)
-    .await?;
-    anyhow::ensure!(!schemas.is_empty(), "no outbox table in the bench database");
-    let pending_statement = schemas
-        .iter()
-        .map(|schema| format!("(select count(*) from {schema}.outbox where published_at is null)"))
-        .collect::<Vec<_>>()
-        .join(" + ");
-    let pending_statement = format!("select ({pending_statement})::bigint");
-    let mut pipeline = Pipeline {
-        connection: &mut connection,
-        redis: &mut redis,
-        stream: &stream,
-        pending_statement: &pending_statement,
-    };
+    let mut pipeline = Pipeline::connect(bench).await?;
+    let schemas = pipeline.schemas.clone();
 
     // Earlier scenarios (the closed-loop sales) may have left a backlog: the lag measured
     // here is that of a pipeline keeping up with 1,000 events/s, not of one catching up.
@@ -113,12 +95,12 @@ pub async fn audit_pipeline(bench: &mut Bench) -> anyhow::Result<()> {
     );
 
     let load_start: DateTime<Utc> = sqlx::query_scalar("select now()")
-        .fetch_one(&mut *pipeline.connection)
+        .fetch_one(&mut pipeline.connection)
         .await?;
     let result = bench.open(&operation, rate).await?;
     let load_end = Instant::now();
     let load_end_at: DateTime<Utc> = sqlx::query_scalar("select now()")
-        .fetch_one(&mut *pipeline.connection)
+        .fetch_one(&mut pipeline.connection)
         .await?;
     let Drained {
         outbox: outbox_drained,
@@ -150,15 +132,41 @@ pub async fn audit_pipeline(bench: &mut Bench) -> anyhow::Result<()> {
             "no consumer group reads the audit stream yet",
         );
     }
-    lag(bench, pipeline.connection, load_start, load_end_at).await
+    lag(bench, &mut pipeline.connection, load_start, load_end_at).await
+}
+
+/// Waits until what earlier load left in the audit pipeline is drained (every outbox
+/// published, the stream read and acked), so that a measured window starts on a quiet
+/// suite: a backlog drained meanwhile would be another phase's work counted in this one's
+/// CPU and latency. Says so when it took more than a moment, or did not finish in
+/// `SETTLE_TIMEOUT`.
+pub async fn settle(bench: &Bench) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut pipeline = Pipeline::connect(bench).await?;
+    let drained = pipeline.wait_for_drain(started, SETTLE_TIMEOUT).await?;
+    if drained.outbox.is_none() || (drained.groups > 0 && drained.stream.is_none()) {
+        println!(
+            "  (the audit pipeline was still busy after {}s; measuring anyway)",
+            SETTLE_TIMEOUT.as_secs()
+        );
+    } else if started.elapsed() > Duration::from_millis(500) {
+        println!(
+            "  (waited {:.1}s for the audit pipeline to drain what the previous phase left)",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 /// What the drain waits on: every producer's outbox and the stream's consumer groups.
-struct Pipeline<'a> {
-    connection: &'a mut sqlx::PgConnection,
-    redis: &'a mut redis::aio::MultiplexedConnection,
-    stream: &'a str,
-    pending_statement: &'a str,
+struct Pipeline {
+    connection: sqlx::PgConnection,
+    redis: redis::aio::MultiplexedConnection,
+    stream: String,
+    /// The schemas with an outbox (the producers).
+    schemas: Vec<String>,
+    /// How many events wait in the outboxes, all together.
+    pending_statement: String,
 }
 
 /// When, after a given instant, the outboxes were published and the stream read and acked.
@@ -168,18 +176,44 @@ struct Drained {
     groups: usize,
 }
 
-impl Pipeline<'_> {
+impl Pipeline {
+    async fn connect(bench: &Bench) -> anyhow::Result<Self> {
+        let redis = redis_connection(bench).await?;
+        let mut connection = bench.suite.database.connect().await?;
+        let schemas: Vec<String> = sqlx::query_scalar(
+            "select table_schema::text from information_schema.tables \
+              where table_name = 'outbox' order by 1",
+        )
+        .fetch_all(&mut connection)
+        .await?;
+        anyhow::ensure!(!schemas.is_empty(), "no outbox table in the bench database");
+        let pending = schemas
+            .iter()
+            .map(|schema| {
+                format!("(select count(*) from {schema}.outbox where published_at is null)")
+            })
+            .collect::<Vec<_>>()
+            .join(" + ");
+        Ok(Self {
+            connection,
+            redis,
+            stream: bench.suite.audit_stream.clone(),
+            schemas,
+            pending_statement: format!("select ({pending})::bigint"),
+        })
+    }
+
     /// Events in the audit log so far (0 while it does not exist): the stream cannot be
     /// counted, audit trims what it has acked.
     async fn events_stored(&mut self) -> anyhow::Result<u64> {
         let has_log: bool = sqlx::query_scalar("select to_regclass('audit.audit_log') is not null")
-            .fetch_one(&mut *self.connection)
+            .fetch_one(&mut self.connection)
             .await?;
         if !has_log {
             return Ok(0);
         }
         let count: i64 = sqlx::query_scalar("select count(*) from audit.audit_log")
-            .fetch_one(&mut *self.connection)
+            .fetch_one(&mut self.connection)
             .await?;
         Ok(count.max(0) as u64)
     }
@@ -199,15 +233,15 @@ impl Pipeline<'_> {
         while since.elapsed() < timeout {
             if drained.outbox.is_none() {
                 let pending: i64 =
-                    sqlx::query_scalar(sqlx::AssertSqlSafe(self.pending_statement.to_owned()))
-                        .fetch_one(&mut *self.connection)
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(self.pending_statement.clone()))
+                        .fetch_one(&mut self.connection)
                         .await?;
                 if pending == 0 {
                     drained.outbox = Some(since.elapsed());
                 }
             }
             if drained.outbox.is_some() {
-                let reply = stream_groups(self.redis, self.stream).await;
+                let reply = stream_groups(&mut self.redis, &self.stream).await;
                 drained.groups = reply.groups.len();
                 let caught_up = reply
                     .groups

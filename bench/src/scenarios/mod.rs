@@ -200,6 +200,7 @@ impl Bench {
         operation: &Operation,
         concurrency: usize,
     ) -> anyhow::Result<LoadResult> {
+        audit::settle(self).await?;
         let result =
             load::closed_loop(operation, concurrency, self.settings.phases, &self.monitor).await;
         self.suite.check_running()?;
@@ -208,6 +209,7 @@ impl Bench {
 
     /// Open loop at `rate` with this run's phases.
     pub async fn open(&mut self, operation: &Operation, rate: f64) -> anyhow::Result<LoadResult> {
+        audit::settle(self).await?;
         let result = load::open_loop(
             operation,
             rate,
@@ -253,6 +255,8 @@ impl Bench {
             BaselineData::Live => self.suite.database.url().to_owned(),
             BaselineData::Copy => self.baseline_copy().await?.url().to_owned(),
         };
+        // The baseline gets the same quiet machine as the suite's windows.
+        audit::settle(self).await?;
         let outcome = pgbench::run(pgbench::PgbenchOptions {
             binary: &binary,
             script: &script_path,
