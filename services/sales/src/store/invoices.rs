@@ -119,25 +119,20 @@ pub async fn open_shifts_of(
     Ok(shifts.into_iter().collect())
 }
 
-/// Takes the next invoice number ("INV-000123") from the counter row, as a common table
-/// expression for the one statement that writes it. Numbers are gap-free: a sale that
-/// rolls back gives its number back. The counter's row lock is held until the sale's
-/// transaction ends (through COMMIT's WAL flush), so concurrent sales queue on it: the
-/// statement that takes it must be the last write before COMMIT, with everything else of
-/// the sale (lines, payments, keys) written before it.
-const NEXT_NUMBER: &str = "with number as (\
-     update sales.invoice_numbers set last_number = last_number + 1 \
-     returning 'INV-' || lpad(last_number::text, greatest(6, length(last_number::text)), '0') \
-     as invoice_no) ";
-
-/// [`NEXT_NUMBER`] for a batch: the counter moves by the number of sales in `$1` at once,
-/// and sale number `position` (1-based, from `unnest … with ordinality`) takes
-/// `numbers.base + position`, formatted by [`NUMBER_TEXT`].
+/// Takes the next invoice numbers ("INV-000123") from the counter row, as a common table
+/// expression for the one statement that writes them: the counter moves by the number of
+/// sales in `$1` (a uuid array) at once, and sale number `position` (1-based, from
+/// `unnest … with ordinality`) takes `numbers.base + position`, formatted by
+/// [`NUMBER_TEXT`]. Numbers are gap-free: a sale that rolls back gives its number back.
+/// The counter's row lock is held until the sales' transaction ends (through COMMIT's WAL
+/// flush), so concurrent sales queue on it: the statement that takes it must be the last
+/// write before COMMIT, with everything else of the sales (lines, payments, keys) written
+/// before it.
 const NEXT_NUMBERS: &str = "with numbers as (\
      update sales.invoice_numbers set last_number = last_number + cardinality($1::uuid[]) \
      returning last_number - cardinality($1::uuid[]) as base) ";
 
-/// "INV-" and the number, zero-padded to six digits (as [`NEXT_NUMBER`] writes it).
+/// "INV-" and the number, zero-padded to six digits.
 const NUMBER_TEXT: &str = "'INV-' || lpad((numbers.base + sale.position)::text, \
      greatest(6, length((numbers.base + sale.position)::text)), '0')";
 
@@ -176,7 +171,7 @@ pub async fn insert_draft(
 }
 
 /// Writes the rows of sold invoices, numbered in the order given by the same statement
-/// (see [`NEXT_NUMBER`]: call it last before COMMIT; their lines and payments are written
+/// (see [`NEXT_NUMBERS`]: call it last before COMMIT; their lines and payments are written
 /// before it, their foreign keys being checked at COMMIT), and returns the rows as stored,
 /// in the order given. A batch of sales takes its numbers with one lock of the counter.
 pub async fn insert_numbered(
@@ -693,7 +688,7 @@ pub async fn set_settlement(
 }
 
 /// Turns a draft into a sold invoice (same id), with the catalog's prices of the sale,
-/// numbered by the same statement (see [`NEXT_NUMBER`]: call it last before COMMIT, after
+/// numbered by the same statement (see [`NEXT_NUMBERS`]: call it last before COMMIT, after
 /// the draft's lines and payments are rewritten).
 #[allow(clippy::too_many_arguments)]
 pub async fn sell_draft(
@@ -708,13 +703,13 @@ pub async fn sell_draft(
 ) -> Result<(), SalesError> {
     let totals = priced.totals;
     let statement = format!(
-        "{NEXT_NUMBER}update sales.invoices set invoice_no = number.invoice_no, status = $2, \
+        "{NEXT_NUMBERS}update sales.invoices set invoice_no = {NUMBER_TEXT}, status = $2, \
          cashier_id = $3, cashier = $4, shift_id = $5, subtotal = $6, tax = $7, discount = $8, \
          total = $9, amount_paid = $10, change_due = $11, sold_at = now() \
-         from number where id = $1"
+         from numbers, (select 1 as position) as sale where id = any($1)"
     );
     sqlx::query(sqlx::AssertSqlSafe(statement))
-        .bind(id)
+        .bind([id])
         .bind(status)
         .bind(cashier_id)
         .bind(cashier)
