@@ -3,7 +3,7 @@
 //! (`XAUTOCLAIM`), sets aside entries that are not events after a few deliveries, and
 //! trims the stream only below what every group has acknowledged.
 
-use std::{collections::BTreeSet, time::Duration};
+use std::time::Duration;
 
 use redis::{
     RedisError,
@@ -28,6 +28,8 @@ const TRIM_EVERY: Duration = Duration::from_secs(5);
 /// A consumer with nothing pending that has been idle this long is removed from the group
 /// (replicas of earlier deployments; their pending entries were claimed long before).
 const FORGET_CONSUMER_AFTER: Duration = Duration::from_secs(3600);
+/// The longest time between two looks for entries a dead consumer left pending.
+const CLAIM_AT_LEAST_EVERY: Duration = Duration::from_secs(1);
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -80,6 +82,7 @@ impl StreamConsumer {
         let mut claim_cursor = "0-0".to_owned();
         let mut backoff = MIN_BACKOFF;
         let mut last_trim = tokio::time::Instant::now();
+        let mut last_claim: Option<tokio::time::Instant> = None;
         tracing::info!(stream = %self.stream, group = %self.group, consumer = %self.consumer, "audit stream consumer started");
         while !shutdown.is_cancelled() {
             let result = async {
@@ -87,7 +90,15 @@ impl StreamConsumer {
                     self.ensure_group().await?;
                     group_ready = true;
                 }
-                self.claim_abandoned(&mut claim_cursor).await?;
+                // Entries become claimable only after `claim_idle`: looking more often than
+                // that (or once a second) finds nothing new, so it is not done per batch;
+                // a scan that stopped mid-way goes on at once.
+                let claim_every = self.claim_idle.min(CLAIM_AT_LEAST_EVERY);
+                if claim_cursor != "0-0" || last_claim.is_none_or(|at| at.elapsed() >= claim_every)
+                {
+                    last_claim = Some(tokio::time::Instant::now());
+                    self.claim_abandoned(&mut claim_cursor).await?;
+                }
                 self.read_new().await?;
                 if last_trim.elapsed() >= TRIM_EVERY {
                     last_trim = tokio::time::Instant::now();
@@ -212,7 +223,6 @@ impl StreamConsumer {
         }
         if !events.is_empty() {
             let appended = self.log.append(&events).await?;
-            self.advance(&appended.services).await?;
             self.acknowledge(&event_entry_ids).await?;
             tracing::debug!(
                 received = events.len(),
@@ -222,13 +232,6 @@ impl StreamConsumer {
         }
         for (entry, reason) in malformed {
             self.set_aside_if_exhausted(entry, &reason).await?;
-        }
-        Ok(())
-    }
-
-    async fn advance(&self, services: &BTreeSet<String>) -> Result<(), sqlx::Error> {
-        for service in services {
-            progress::advance(self.log.pool(), service).await?;
         }
         Ok(())
     }

@@ -14,7 +14,10 @@ use crate::{
         IncomingEvent, ListFilter,
         chain::{ChainedRow, GENESIS_HASH, to_micros},
     },
-    store::partitions::{self, Month},
+    store::{
+        partitions::{self, Month},
+        progress,
+    },
 };
 
 /// Rows read per round trip while verifying.
@@ -25,8 +28,6 @@ const VERIFY_PAGE: i64 = 2000;
 pub struct Appended {
     /// Events stored now (the others were stored before).
     pub stored: usize,
-    /// The services whose events were stored, for their sequence tracking.
-    pub services: BTreeSet<String>,
 }
 
 /// The outcome of a verification of the whole chain.
@@ -200,6 +201,14 @@ impl AuditLog {
             previous_hash = hash;
         }
         insert_rows(&mut transaction, &rows).await?;
+        // Each producer's contiguous mark moves over what was stored, in the same commit.
+        let services: BTreeSet<&str> = rows
+            .iter()
+            .map(|(row, _, _)| row.service.as_str())
+            .collect();
+        for service in services {
+            progress::advance_in(&mut transaction, service).await?;
+        }
         if let Some((last_row, _, last_hash)) = rows.last() {
             sqlx::query(
                 "update audit.chain_head set last_position = $1, last_hash = $2, last_recorded_at = $3",
@@ -214,10 +223,7 @@ impl AuditLog {
         if new_partition {
             self.known_partitions().insert(month);
         }
-        Ok(Appended {
-            stored: rows.len(),
-            services: rows.iter().map(|(row, _, _)| row.service.clone()).collect(),
-        })
+        Ok(Appended { stored: rows.len() })
     }
 
     /// Events newest first (by when they happened), filtered; `limit + 1` rows are read

@@ -1,7 +1,7 @@
 //! Per producing service, the highest sequence number up to which every event is stored,
 //! and the ranges a producer could no longer supply.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 /// The highest contiguous sequence number stored for `service` (0 when none).
 pub async fn contiguous(pool: &PgPool, service: &str) -> Result<i64, sqlx::Error> {
@@ -17,17 +17,25 @@ pub async fn contiguous(pool: &PgPool, service: &str) -> Result<i64, sqlx::Error
 /// returns it: the largest n such that every seq in (old, n] has been received.
 pub async fn advance(pool: &PgPool, service: &str) -> Result<i64, sqlx::Error> {
     let mut transaction = pool.begin().await?;
+    let reached = advance_in(&mut transaction, service).await?;
+    transaction.commit().await?;
+    Ok(reached)
+}
+
+/// [`advance`] in the caller's transaction (the append that stored the events: one commit
+/// for both).
+pub async fn advance_in(connection: &mut PgConnection, service: &str) -> Result<i64, sqlx::Error> {
     sqlx::query(
         "insert into audit.producer_progress (service) values ($1) on conflict (service) do nothing",
     )
     .bind(service)
-    .execute(&mut *transaction)
+    .execute(&mut *connection)
     .await?;
     let current: i64 = sqlx::query_scalar(
         "select contiguous_seq from audit.producer_progress where service = $1 for update",
     )
     .bind(service)
-    .fetch_one(&mut *transaction)
+    .fetch_one(&mut *connection)
     .await?;
     // seq - row_number() stays equal to `current` exactly while the numbers run on
     // without a hole.
@@ -39,7 +47,7 @@ pub async fn advance(pool: &PgPool, service: &str) -> Result<i64, sqlx::Error> {
     )
     .bind(service)
     .bind(current)
-    .fetch_one(&mut *transaction)
+    .fetch_one(&mut *connection)
     .await?;
     let reached = reached.unwrap_or(current).max(current);
     if reached > current {
@@ -49,10 +57,9 @@ pub async fn advance(pool: &PgPool, service: &str) -> Result<i64, sqlx::Error> {
         )
         .bind(service)
         .bind(reached)
-        .execute(&mut *transaction)
+        .execute(&mut *connection)
         .await?;
     }
-    transaction.commit().await?;
     Ok(reached)
 }
 
