@@ -229,7 +229,7 @@ pub struct AuditSettings {
     pub consumer_name: String,
     /// `AUDIT_CONSUMER_GROUP` (`regal-audit`)
     pub consumer_group: String,
-    /// `AUDIT_BATCH_SIZE` (500): entries read, claimed or fetched per call.
+    /// `AUDIT_BATCH_SIZE` (250): entries read, claimed or fetched per call.
     pub batch_size: usize,
     /// `AUDIT_CLAIM_IDLE_MS` (30000): how long an entry stays pending with a consumer
     /// before another one claims it (`XAUTOCLAIM`).
@@ -469,7 +469,7 @@ impl Settings {
                 consumer_group: source
                     .text("AUDIT_CONSUMER_GROUP")
                     .unwrap_or_else(|| "regal-audit".to_owned()),
-                batch_size: source.parse_or::<usize>("AUDIT_BATCH_SIZE", 500)?.max(1),
+                batch_size: source.parse_or::<usize>("AUDIT_BATCH_SIZE", 250)?.max(1),
                 claim_idle: source.millis_or("AUDIT_CLAIM_IDLE_MS", 30_000)?,
                 retention_days: source.parse_or("AUDIT_RETENTION_DAYS", 2557)?,
                 gap_check_interval: source.millis_or("AUDIT_GAP_CHECK_INTERVAL_MS", 10_000)?,
