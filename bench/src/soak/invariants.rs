@@ -452,53 +452,44 @@ pub async fn idempotency(
             }
         }
     }
-    let unkeyed_sales: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select i.id::text, (select count(*) from sales.idempotency_keys k where k.resource_id = i.id) \
-         from sales.invoices i where i.status in {SOLD} \
-           and (select count(*) from sales.idempotency_keys k where k.resource_id = i.id) <> 1"
-    )))
-    .fetch_all(&mut *connection)
-    .await?;
-    for (id, count) in &unkeyed_sales {
-        check.problems.push(format!(
-            "sale {id} is the result of {count} keys (every soak sale has one)"
-        ));
-    }
-    let unkeyed_refunds: Vec<(String, i64)> = sqlx::query_as(
-        "select r.id::text, (select count(*) from sales.idempotency_keys k where k.resource_id = r.id) \
-         from sales.refunds r \
-         where (select count(*) from sales.idempotency_keys k where k.resource_id = r.id) <> 1",
-    )
-    .fetch_all(&mut *connection)
-    .await?;
-    for (id, count) in &unkeyed_refunds {
-        check
-            .problems
-            .push(format!("refund {id} is the result of {count} keys"));
-    }
-    let unkeyed_movements: Vec<(String, i64)> = sqlx::query_as(
-        "select m.id::text, (select count(*) from sales.idempotency_keys k where k.resource_id = m.id) \
-         from sales.cash_movements m \
-         where (select count(*) from sales.idempotency_keys k where k.resource_id = m.id) <> 1",
-    )
-    .fetch_all(&mut *connection)
-    .await?;
-    for (id, count) in &unkeyed_movements {
-        check
-            .problems
-            .push(format!("pay-in/out {id} is the result of {count} keys"));
-    }
-    let unkeyed_entries: Vec<(String, i64)> = sqlx::query_as(
-        "select e.id::text, (select count(*) from catalog.stock_entry_idempotency k where k.entry_id = e.id) \
-         from catalog.stock_entries e where e.ref like 'soak %' \
-           and (select count(*) from catalog.stock_entry_idempotency k where k.entry_id = e.id) <> 1",
-    )
-    .fetch_all(&mut *connection)
-    .await?;
-    for (id, count) in &unkeyed_entries {
-        check
-            .problems
-            .push(format!("stock entry {id} is the result of {count} keys"));
+    // Every soak record of these kinds is the result of exactly one key: (kind, its rows as
+    // `r`, the key table and its column naming the record).
+    let keyed = [
+        (
+            "sale",
+            format!("sales.invoices r where r.status in {SOLD}"),
+            "sales.idempotency_keys k where k.resource_id",
+        ),
+        (
+            "refund",
+            "sales.refunds r".to_owned(),
+            "sales.idempotency_keys k where k.resource_id",
+        ),
+        (
+            "pay-in/out",
+            "sales.cash_movements r".to_owned(),
+            "sales.idempotency_keys k where k.resource_id",
+        ),
+        (
+            "stock entry",
+            "catalog.stock_entries r where r.ref like 'soak %'".to_owned(),
+            "catalog.stock_entry_idempotency k where k.entry_id",
+        ),
+    ];
+    for (kind, rows, keys) in keyed {
+        let unkeyed: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select id, keys from (select r.id::text as id, \
+                                          (select count(*) from {keys} = r.id) as keys \
+                                     from {rows}) as counted \
+              where keys <> 1"
+        )))
+        .fetch_all(&mut *connection)
+        .await?;
+        for (id, count) in &unkeyed {
+            check
+                .problems
+                .push(format!("{kind} {id} is the result of {count} keys"));
+        }
     }
     let unfinished: i64 =
         sqlx::query_scalar("select count(*) from sales.idempotency_keys where resource_id is null")

@@ -77,6 +77,8 @@ impl DrawerRow {
 const DRAWER_COLUMNS: &str = "id, shift_id, cashier_id, opening_float, open_note, opened_at, \
      closed_at, expected_amount, actual_amount, variance, terminal_expected_amount, close_note";
 
+const MOVEMENT_COLUMNS: &str = "id, shift_id, drawer_id, kind, amount, reason, created_at";
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MovementRow {
     pub id: Uuid,
@@ -270,20 +272,22 @@ pub async fn insert_movement(
     drawer: &DrawerRow,
     movement: &CashMovement,
 ) -> Result<MovementRow, SalesError> {
-    Ok(sqlx::query_as::<_, MovementRow>(
+    let statement = format!(
         "insert into sales.cash_movements (id, shift_id, drawer_id, kind, amount, reason, \
-           cashier_id) values ($1, $2, $3, $4, $5, $6, $7) \
-         returning id, shift_id, drawer_id, kind, amount, reason, created_at",
+           cashier_id) values ($1, $2, $3, $4, $5, $6, $7) returning {MOVEMENT_COLUMNS}"
+    );
+    Ok(
+        sqlx::query_as::<_, MovementRow>(sqlx::AssertSqlSafe(statement))
+            .bind(id)
+            .bind(drawer.shift_id)
+            .bind(drawer.id)
+            .bind(movement.kind.as_str())
+            .bind(movement.amount)
+            .bind(&movement.reason)
+            .bind(drawer.cashier_id)
+            .fetch_one(connection)
+            .await?,
     )
-    .bind(id)
-    .bind(drawer.shift_id)
-    .bind(drawer.id)
-    .bind(movement.kind.as_str())
-    .bind(movement.amount)
-    .bind(&movement.reason)
-    .bind(drawer.cashier_id)
-    .fetch_one(connection)
-    .await?)
 }
 
 /// One petty-cash movement by id.
@@ -291,13 +295,13 @@ pub async fn movement(
     connection: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<MovementRow>, SalesError> {
-    Ok(sqlx::query_as::<_, MovementRow>(
-        "select id, shift_id, drawer_id, kind, amount, reason, created_at \
-         from sales.cash_movements where id = $1",
+    let statement = format!("select {MOVEMENT_COLUMNS} from sales.cash_movements where id = $1");
+    Ok(
+        sqlx::query_as::<_, MovementRow>(sqlx::AssertSqlSafe(statement))
+            .bind(id)
+            .fetch_optional(connection)
+            .await?,
     )
-    .bind(id)
-    .fetch_optional(connection)
-    .await?)
 }
 
 /// Closes a drawer with what the server expected and, when counted, what was counted.
